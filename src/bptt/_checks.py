@@ -1,0 +1,98 @@
+"""Input validation shared by every public entry point.
+
+Every check raises one ``ValueError`` or ``TypeError`` whose message names the
+argument and states what was expected and what was received. Nothing is
+silently broadcast or cast: a float64 module given float32 data says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Normalise a user-given dtype (``np.float32``, ``"float64"``, ...) to float32/float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {dt}")
+    return dt
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """Convert an array-like (NumPy array, torch tensor, list) to a NumPy array.
+
+    torch tensors are recognised by duck typing (``detach``/``cpu``/``numpy``)
+    so that torch is never imported here.
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def check_array(
+    name: str,
+    x: Any,
+    *,
+    ndim: int | Iterable[int] | None = None,
+    dtype: np.dtype | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    finite: bool = True,
+) -> np.ndarray:
+    """Validate ``x`` and return it as a NumPy array (never copied, never cast).
+
+    ``shape`` entries that are ``None`` match any size. ``dtype`` requires an
+    exact match; without it any float32/float64 array passes.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name}: expected a {want} array, got {x.ndim}-D with shape {x.shape}")
+    if dtype is not None:
+        if x.dtype != dtype:
+            raise TypeError(f"{name}: expected dtype {dtype}, got {x.dtype}")
+    elif x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected dtype float32 or float64, got {x.dtype}")
+    if shape is not None:
+        ok = len(shape) == x.ndim and all(s is None or s == d for s, d in zip(shape, x.shape))
+        if not ok:
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name}: expected shape {want}, got {x.shape}")
+    if finite and not np.isfinite(x).all():
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{name}: contains {bad} NaN/Inf value(s); expected only finite numbers")
+    return x
+
+
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+    return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a float in [0, 1), got {type(value).__name__}")
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name}: expected a float in [0, 1), got {value}")
+    return float(value)

@@ -1,0 +1,13 @@
+"""Pure forward/backward functions: ``forward(...) -> (out, cache)``, ``backward(dout, cache) -> grads``."""
+
+from .activations import (
+    get_activation, identity_backward, identity_forward, leaky_relu_backward, leaky_relu_forward,
+    relu_backward, relu_forward, sigmoid, sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward,
+)
+from .linear import linear_backward, linear_forward
+from .losses import (
+    cross_entropy_backward, cross_entropy_forward, log_softmax, mse_backward, mse_forward, softmax,
+    sum_squares_backward, sum_squares_forward,
+)
+from .recurrent import layer_backward, layer_forward
+from .rnn import ElmanCell, rnn_step_backward, rnn_step_forward

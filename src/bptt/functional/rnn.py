@@ -1,0 +1,88 @@
+"""The Elman RNN step, as torch.nn.RNN computes it.
+
+    a_t = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh
+    h_t = f(a_t),   f ∈ {tanh, relu, sigmoid}
+
+Backward, with dh_t the total gradient reaching h_t:
+
+    da_t      = dh_t ⊙ f'(a_t)            (f' written through h_t, see activations)
+    dh_{t−1}  = da_t W_hh
+    dW_ih    += da_tᵀ x_t,   dW_hh += da_tᵀ h_{t−1},   db_ih = db_hh += Σ_b da_t
+
+``ElmanCell`` is the step as :mod:`bptt.functional.recurrent` runs it (the
+input projection of all steps is done before the loop). ``rnn_step_forward`` /
+``rnn_step_backward`` are the same step written out whole, cs231n-style, for
+reading and for checking one step by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+
+Array = np.ndarray
+
+
+class ElmanCell:
+    """h_t = f(P_t + h_{t−1} W_hhᵀ), with P_t = x_t W_ihᵀ + b_ih + b_hh precomputed.
+
+    Shapes: P_t (B, H), h (B, H), W_hh (H, H). Cache: h_t.
+    """
+
+    gates = 1
+    has_cell_state = False
+    shared_bias_grad = True
+
+    def __init__(self, nonlinearity: str = "tanh") -> None:
+        self.nonlinearity = nonlinearity
+        self.act: Activation = get_activation(nonlinearity)
+
+    def split_bias(self, b_ih, b_hh):
+        # Both biases enter a_t as a plain sum: add them once, outside the loop.
+        return (None if b_ih is None else b_ih + b_hh), None
+
+    def step_forward(self, p, h, c, W_hh, b_step):
+        a = np.dot(h, W_hh.T)
+        a += p
+        h_new = self.act.fn(a)
+        return h_new, None, h_new
+
+    def step_backward(self, dh, dc, cache, W_hh):
+        da = dh * self.act.grad_from_output(cache)
+        return da, da, np.dot(da, W_hh), None
+
+
+def rnn_step_forward(
+    x: Array,
+    h_prev: Array,
+    W_ih: Array,
+    W_hh: Array,
+    b_ih: Array | None = None,
+    b_hh: Array | None = None,
+    nonlinearity: str = "tanh",
+) -> tuple[Array, tuple]:
+    """h = f(x W_ihᵀ + b_ih + h_prev W_hhᵀ + b_hh)  — one step, written out.
+
+    Shapes:
+        x: (B, I)   h_prev: (B, H)   W_ih: (H, I)   W_hh: (H, H)   b_ih, b_hh: (H,)
+        h: (B, H)
+    Cache: (x, h_prev, W_ih, W_hh, h, activation, has_bias).
+    """
+    act = get_activation(nonlinearity)
+    a = x @ W_ih.T + h_prev @ W_hh.T
+    if b_ih is not None:
+        a = a + b_ih + b_hh
+    h = act.fn(a)
+    return h, (x, h_prev, W_ih, W_hh, h, act, b_ih is not None)
+
+
+def rnn_step_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, Array | None, Array | None]:
+    """Gradients of one step: (dx, dh_prev, dW_ih, dW_hh, db_ih, db_hh).
+
+    Shapes: dh (B, H) -> dx (B, I), dh_prev (B, H), dW_ih (H, I), dW_hh (H, H), db_* (H,)
+    """
+    x, h_prev, W_ih, W_hh, h, act, has_bias = cache
+    da = dh * act.grad_from_output(h)
+    db = da.sum(axis=0) if has_bias else None
+    return da @ W_ih, da @ W_hh, da.T @ x, da.T @ h_prev, db, None if db is None else db.copy()

@@ -1,0 +1,1 @@
+"""Bridges to other frameworks (``bptt.interop.torch`` needs PyTorch)."""

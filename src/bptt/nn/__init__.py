@@ -1,0 +1,13 @@
+"""Thin, torch-like modules over :mod:`bptt.functional`."""
+
+from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .container import MLP, Sequential
+from .linear import Linear
+from .loss import CrossEntropyLoss, MSELoss, SumSquaresLoss
+from .module import Module, Parameter
+from .recurrent import RNN, RNNBase
+
+__all__ = [
+    "Module", "Parameter", "Linear", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "Identity",
+    "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNNBase", "RNN",
+]

@@ -1,0 +1,79 @@
+"""Loss modules: calling one returns the loss; ``loss_fn.backward()`` returns ∂loss/∂input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_array, check_choice
+from ..functional import losses as F
+from .linear import _require_cache
+
+Array = np.ndarray
+
+
+class _Loss:
+    """Losses hold no parameters; they remember the last call for ``backward``."""
+
+    def __init__(self) -> None:
+        self._cache = None
+        self._shape = None
+
+    def backward(self, grad: Any = 1.0) -> Array:
+        """∂(grad · loss)/∂input; ``grad`` has the loss's shape (scalar by default)."""
+        cache = _require_cache(self, self._cache)
+        return self._backward(np.asarray(grad), cache)
+
+    def __call__(self, input: Array, target: Any) -> Any:
+        return self.forward(input, target)
+
+
+class CrossEntropyLoss(_Loss):
+    """torch.nn.CrossEntropyLoss(reduction="mean", ignore_index=-100) on logits and class indices.
+
+    Shapes: input (N, C, *) or (C,); target (N, *) or () integers.
+    """
+
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
+        super().__init__()
+        self.reduction = check_choice("reduction", reduction, F.REDUCTIONS)
+        self.ignore_index = int(ignore_index)
+
+    def forward(self, input: Array, target: Any) -> Any:
+        check_array("input", input, ndim=range(1, 33))
+        loss, self._cache = F.cross_entropy_forward(input, np.asarray(target), self.reduction, self.ignore_index)
+        return loss[()]
+
+    def _backward(self, grad, cache):
+        return F.cross_entropy_backward(grad, cache)
+
+
+class MSELoss(_Loss):
+    """torch.nn.MSELoss(reduction="mean"): (y − t)², averaged/summed/kept."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = check_choice("reduction", reduction, F.REDUCTIONS)
+
+    def forward(self, input: Array, target: Array) -> Any:
+        check_array("input", input)
+        check_array("target", target, dtype=input.dtype)
+        loss, self._cache = F.mse_forward(input, target, self.reduction)
+        return loss[()]
+
+    def _backward(self, grad, cache):
+        return F.mse_backward(grad, cache)
+
+
+class SumSquaresLoss(_Loss):
+    """½ Σ (y − t)² — seed 001's loss (no averaging)."""
+
+    def forward(self, input: Array, target: Array) -> Any:
+        check_array("input", input)
+        check_array("target", target, dtype=input.dtype)
+        loss, self._cache = F.sum_squares_forward(input, target)
+        return loss[()]
+
+    def _backward(self, grad, cache):
+        return F.sum_squares_backward(grad, cache)

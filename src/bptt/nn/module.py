@@ -1,0 +1,158 @@
+"""The module base: parameters, gradients, state_dict, train/eval — torch's names.
+
+A :class:`Parameter` pairs an array with its gradient. Modules keep their
+parameters by name; children are registered with :meth:`Module.add_module` and
+their names are prefixed as in torch (``"0.weight"``, ``"rnn.weight_ih_l0"``).
+Optimizers walk ``module.parameters()`` and update ``p.data`` in place, so the
+module always sees the new values; ``backward`` adds into ``p.grad`` (gradients
+accumulate until ``zero_grad()``, like torch).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from .._checks import as_dtype, to_numpy
+
+Array = np.ndarray
+
+
+class Parameter:
+    """A named array and its gradient (same shape and dtype)."""
+
+    __slots__ = ("data", "grad", "name")
+
+    def __init__(self, data: Array, name: str = "") -> None:
+        self.data = data
+        self.grad = np.zeros_like(data)
+        self.name = name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class: parameters, children, gradients, state_dict, train/eval."""
+
+    def __init__(self, dtype: Any = np.float32) -> None:
+        object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_modules", {})
+        self.dtype = as_dtype(dtype)
+        self.training = True
+
+    # -- registration -------------------------------------------------------
+    def register_parameter(self, name: str, data: Array) -> Parameter:
+        p = Parameter(np.ascontiguousarray(data, dtype=self.dtype), name)
+        self._params[name] = p
+        return p
+
+    def add_module(self, name: str, module: "Module") -> "Module":
+        if not isinstance(module, Module):
+            raise TypeError(f"module: expected a bptt Module, got {type(module).__name__}")
+        self._modules[name] = module
+        return module
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: expose parameters and children by name.
+        params = self.__dict__.get("_params", {})
+        if name in params:
+            return params[name].data
+        modules = self.__dict__.get("_modules", {})
+        if name in modules:
+            return modules[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+
+    # -- walking ------------------------------------------------------------
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, p in self._params.items():
+            yield prefix + name, p
+        for mname, m in self._modules.items():
+            yield from m.named_parameters(prefix + mname + ".")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> Iterator["Module"]:
+        yield self
+        for m in self._modules.values():
+            yield from m.modules()
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        """∂L/∂parameter for every parameter, keyed like ``state_dict()`` (live arrays)."""
+        return {name: p.grad for name, p in self.named_parameters()}
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- state ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of every parameter, keyed by torch's names."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> "Module":
+        """Copy values in, converting torch tensors and casting to this module's dtype.
+
+        Every key and shape is checked before anything is written, so a bad
+        ``state_dict`` leaves the module untouched. A missing or unexpected key
+        (with ``strict``) or a mis-shaped value raises ``ValueError``.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict: expected a mapping of name -> array, got {type(state_dict).__name__}")
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise ValueError(f"state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        staged = []
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = to_numpy(state_dict[name])
+            if value.shape != p.data.shape:
+                raise ValueError(f"state_dict[{name!r}]: expected shape {p.data.shape}, got {value.shape}")
+            if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+                raise TypeError(f"state_dict[{name!r}]: expected a real-valued array, got dtype {value.dtype}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"state_dict[{name!r}]: contains NaN/Inf")
+            staged.append((p, value))
+        for p, value in staged:
+            np.copyto(p.data, value, casting="unsafe")
+        return self
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``state_dict()`` to an ``.npz`` atomically (temp file, then rename)."""
+        from ..train.checkpoint import atomic_savez
+
+        atomic_savez(path, self.state_dict())
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, m in self._modules.items():
+            lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
+        return lines[0] + (")" if len(lines) == 1 else "\n" + "\n".join(lines[1:]) + "\n)")
