@@ -60,6 +60,23 @@ class Cell(Protocol):
     ) -> tuple[Array, Array, Array, Array | None]:
         """(dh_t, dc_t, cache_t) -> (dP_t, dQ_t, dh_{t−1}, dc_{t−1})."""
 
+    # Optional: ``weight_hh_grad(dQ, h_prev, steps) -> dW_hh``, for a cell whose
+    # recurrent GEMM does not read h_{t−1} unchanged in every gate block (the
+    # textbook GRU multiplies W_hn by r ⊙ h_{t−1}). dQ: (N, G·H), h_prev: (N, H)
+    # with N = (steps)·B in step order, steps: the per-step caches. Without it,
+    # dW_hh = dQᵀ H_prev (see :func:`weight_hh_grad`).
+
+
+def weight_hh_grad(cell: Cell, dQ: Array, h_prev: Array, steps: list) -> Array:
+    """dW_hh = dQᵀ H_prev, or the cell's own ``weight_hh_grad`` when it has one.
+
+    Shapes: dQ (N, G·H), h_prev (N, H), steps: N/B per-step caches -> (G·H, H)
+    """
+    hook = getattr(cell, "weight_hh_grad", None)
+    if hook is not None:
+        return hook(dQ, h_prev, steps)
+    return np.dot(dQ.T, h_prev)
+
 
 @dataclass
 class LayerCache:
@@ -209,7 +226,7 @@ def layer_backward(
         "dh0": dh,
         "dc0": dc,
         "dW_ih": np.dot(dP2.T, xs.reshape(T * B, I)),
-        "dW_hh": np.dot(dQ2.T, cache.h_prev.reshape(T * B, H)),
+        "dW_hh": weight_hh_grad(cell, dQ2, cache.h_prev.reshape(T * B, H), cache.steps),
         "db_ih": dP2.sum(axis=0) if cache.has_bias else None,
         "db_hh": dQ2.sum(axis=0) if cache.has_bias else None,
     }
