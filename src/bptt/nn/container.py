@@ -70,6 +70,7 @@ class MLP(Sequential):
             raise ValueError(f"sizes: expected at least [in, out], got {sizes}")
         for i, s in enumerate(sizes):
             check_positive_int(f"sizes[{i}]", s)
+        make_activation(activation, dtype)  # validate even when there is no hidden layer
         rng = np.random.default_rng(seed)
         layers: list[Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):

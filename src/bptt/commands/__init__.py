@@ -1,0 +1,1 @@
+"""Subcommands of the ``bptt`` CLI that belong to the core library."""
