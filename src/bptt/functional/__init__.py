@@ -11,3 +11,5 @@ from .losses import (
 )
 from .recurrent import layer_backward, layer_forward
 from .rnn import ElmanCell, rnn_step_backward, rnn_step_forward
+from .lstm import LSTMCell, lstm_step_backward, lstm_step_forward
+from .gru import GRUCell, gru_step_backward, gru_step_forward

@@ -5,9 +5,9 @@ from .container import MLP, Sequential
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss, SumSquaresLoss
 from .module import Module, Parameter
-from .recurrent import RNN, RNNBase
+from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = [
     "Module", "Parameter", "Linear", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "Identity",
-    "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNNBase", "RNN",
+    "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNNBase", "RNN", "LSTM", "GRU",
 ]

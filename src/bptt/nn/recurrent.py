@@ -1,11 +1,18 @@
-"""Recurrent modules with torch.nn's contract: ``RNN`` (and the shared ``RNNBase``).
+"""Recurrent modules with torch.nn's contract: ``RNN``, ``LSTM``, ``GRU`` (and the shared ``RNNBase``).
 
 ``RNNBase`` owns what every recurrent layer shares — parameters named like
 torch (``weight_ih_l0``, ``bias_hh_l1_reverse``, …), layers × directions,
 ``batch_first``, unbatched input, ``h0`` layout ``(num_layers · D, B, H)``,
 dropout between layers, variable lengths — and runs each (layer, direction)
 through :func:`bptt.functional.recurrent.layer_forward` with its cell. A
-subclass only says which cell and how many gate blocks.
+subclass only says which cell and how many gate blocks (and, for the LSTM,
+that the state is a tuple ``(h, c)``).
+
+Beyond torch, every recurrent module takes ``learn_initial_state=True``: it
+registers trainable parameters ``h0`` (and ``c0`` for the LSTM) of shape
+``(num_layers · D, H)``, used for every sequence whenever no explicit initial
+state is passed; ``backward`` adds their gradient (summed over the batch). An
+explicit ``hx`` always wins and then the parameters get no gradient.
 
 Indexing rules that are easy to get wrong (and are tested against torch):
   * ``h_n[layer · D + direction]``; ``batch_first`` never applies to h0/h_n.
@@ -23,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_array, check_choice, check_positive_int, check_probability, to_numpy
+from ..functional.gru import GRUCell
+from ..functional.lstm import LSTMCell
 from ..functional.recurrent import Cell, LayerCache, layer_backward, layer_forward
 from ..functional.rnn import ElmanCell
 from .linear import _require_cache
@@ -47,6 +56,7 @@ class RNNBase(Module):
         bidirectional: bool = False,
         dtype: Any = np.float32,
         seed: Any = None,
+        learn_initial_state: bool = False,
     ) -> None:
         super().__init__(dtype)
         self.input_size = check_positive_int("input_size", input_size)
@@ -61,9 +71,16 @@ class RNNBase(Module):
                 "dropout > 0 with num_layers=1 has no effect: dropout acts between layers (as in torch)",
                 stacklevel=2,
             )
+        self.learn_initial_state = _check_bool("learn_initial_state", learn_initial_state)
         self._rng = np.random.default_rng(seed)
         self.cell: Cell = self._make_cell()
         self._init_parameters()
+        if self.learn_initial_state:
+            # Trainable h0 (and c0), shared by every sequence of a batch; zeros = torch's default state.
+            LD = self.num_layers * self.num_directions
+            self.register_parameter("h0", np.zeros((LD, self.hidden_size)))
+            if self.cell.has_cell_state:
+                self.register_parameter("c0", np.zeros((LD, self.hidden_size)))
         self._cache: dict | None = None
 
     # -- structure ----------------------------------------------------------
@@ -98,9 +115,9 @@ class RNNBase(Module):
         return [self._params[n].data if n in self._params else None for n in self._names(layer, d)]
 
     # -- state in/out (the LSTM overrides these for its (h, c) tuple) --------
-    def _split_state(self, hx: Any) -> tuple[Any, Any]:
-        if isinstance(hx, tuple):
-            raise TypeError(f"hx: {type(self).__name__} expects one array h0, got a tuple")
+    def _split_state(self, hx: Any, name: str = "hx") -> tuple[Any, Any]:
+        if isinstance(hx, (tuple, list)):
+            raise TypeError(f"{name}: {type(self).__name__} expects one array, got a {type(hx).__name__}")
         return hx, None
 
     def _join_state(self, h: Array, c: Array | None) -> Any:
@@ -122,10 +139,16 @@ class RNNBase(Module):
         LD, H = self.num_layers * self.num_directions, self.hidden_size
         h0, c0 = self._split_state(hx)
         want = (LD, B, H) if batched else (LD, H)
-        states = []
+        states, learned = [], []
         for name, s in (("h0", h0), ("c0", c0)):
             if s is None:
-                states.append(np.zeros((LD, B, H), dtype=self.dtype) if (name == "h0" or self.cell.has_cell_state) else None)
+                if name == "c0" and not self.cell.has_cell_state:
+                    states.append(None)
+                elif name in self._params:  # learn_initial_state: the trainable state, for every sequence
+                    states.append(np.repeat(self._params[name].data[:, None, :], B, axis=1))
+                    learned.append(name)
+                else:
+                    states.append(np.zeros((LD, B, H), dtype=self.dtype))
                 continue
             check_array(name, s, dtype=self.dtype, shape=want)
             states.append(s if batched else s[:, None, :])
@@ -138,7 +161,7 @@ class RNNBase(Module):
             if lengths.min() < 1 or lengths.max() > T:
                 raise ValueError(f"lengths: expected values in [1, {T}] (T = {T}), got min {lengths.min()} max {lengths.max()}")
             lengths = lengths.astype(np.int64)
-        return xt, states[0], states[1], lengths, batched
+        return xt, states[0], states[1], lengths, batched, tuple(learned)
 
     # -- forward / backward -----------------------------------------------------
     def forward(self, x: Array, hx: Any = None, lengths: Any = None) -> tuple[Array, Any]:
@@ -150,7 +173,7 @@ class RNNBase(Module):
             lengths: (B,) ints in [1, T] or None (packed-sequence semantics)
             out: (T, B, D·H) / (B, T, D·H) / (T, D·H);  h_n like h0
         """
-        xt, h0, c0, lengths, batched = self._check_input(x, hx, lengths)
+        xt, h0, c0, lengths, batched, learned = self._check_input(x, hx, lengths)
         D = self.num_directions
         inp = xt
         caches, masks, h_n, c_n = [], [], [], []
@@ -176,7 +199,10 @@ class RNNBase(Module):
             inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
         h_n = np.stack(h_n)
         c_n = np.stack(c_n) if self.cell.has_cell_state else None
-        self._cache = {"caches": caches, "masks": masks, "batched": batched, "T": xt.shape[0], "B": xt.shape[1]}
+        self._cache = {
+            "caches": caches, "masks": masks, "batched": batched, "T": xt.shape[0], "B": xt.shape[1],
+            "learned": learned,
+        }
         return self._format_out(inp, batched), self._join_state(*self._format_state(h_n, c_n, batched))
 
     def _format_out(self, out: Array, batched: bool) -> Array:
@@ -200,7 +226,7 @@ class RNNBase(Module):
         batched, T, B = cache["batched"], cache["T"], cache["B"]
         D, H, L = self.num_directions, self.hidden_size, self.num_layers
         dout_t = self._check_grad_out(dout, batched, T, B)
-        dh_n, dc_n = self._split_state(dstate)
+        dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
         dc_n = self._check_grad_state("dc_n", dc_n, batched, B) if self.cell.has_cell_state else None
         dh0 = np.zeros((L * D, B, H), dtype=self.dtype)
@@ -223,6 +249,9 @@ class RNNBase(Module):
             if cache["masks"][layer] is not None:
                 dinp = dinp * cache["masks"][layer]
             dout_t = dinp
+        for name, g in (("h0", dh0), ("c0", dc0)):
+            if name in cache["learned"]:  # h0 was broadcast over the batch: its gradient sums over it
+                self._params[name].grad += g.sum(axis=1)
         return self._format_out(dout_t, batched), self._join_state(*self._format_state(dh0, dc0, batched))
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
@@ -259,6 +288,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.learn_initial_state:
+            s += ", learn_initial_state=True"
         return s + f", dtype={self.dtype}"
 
 
@@ -281,12 +312,182 @@ class RNN(RNNBase):
         bidirectional: bool = False,
         dtype: Any = np.float32,
         seed: Any = None,
+        learn_initial_state: bool = False,
     ) -> None:
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu", "sigmoid"))
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
+            learn_initial_state,
+        )
 
     def _make_cell(self) -> Cell:
         return ElmanCell(self.nonlinearity)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+class LSTM(RNNBase):
+    """torch.nn.LSTM: gate blocks i, f, g, o in ``weight_ih_l{k}`` (4H × in) and ``weight_hh_l{k}`` (4H × H).
+
+        i, f, g, o = σ, σ, tanh, σ (W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)
+        c_t = f ⊙ c_{t−1} + i ⊙ g,    h_t = o ⊙ tanh(c_t)
+
+    ``out, (h_n, c_n) = lstm(x, (h0, c0), lengths=None)`` and
+    ``dx, (dh0, dc0) = lstm.backward(dout, (dh_n, dc_n))``; any of h0, c0,
+    dout, dh_n, dc_n may be None (zeros), and so may the whole tuple.
+
+    Options beyond torch (all off by default, so torch parity holds):
+      * ``forget_bias=v``: after the default init, the forget block of every
+        ``bias_ih`` is set to v and of every ``bias_hh`` to 0, so the effective
+        forget-gate bias b_ih + b_hh is exactly v (Jozefowicz et al. 2015 use 1.0).
+      * ``learn_initial_state=True``: trainable ``h0`` and ``c0`` (see :class:`RNNBase`).
+      * :meth:`cell_states` after a forward: c_t of every step (torch only gives c_n).
+
+    ``proj_size > 0`` (torch's projected LSTM) is not implemented and raises
+    ``NotImplementedError``.
+
+    Shapes: as :meth:`RNNBase.forward`; h0, c0, h_n, c_n: (L·D, B, H) or unbatched (L·D, H).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        dtype: Any = np.float32,
+        seed: Any = None,
+        forget_bias: float | None = None,
+        learn_initial_state: bool = False,
+    ) -> None:
+        if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)):
+            raise TypeError(f"proj_size: expected an int (0 = no projection), got {type(proj_size).__name__} {proj_size!r}")
+        if proj_size < 0:
+            raise ValueError(f"proj_size: expected 0 (no projection), got {proj_size}")
+        if proj_size > 0:
+            raise NotImplementedError(
+                f"proj_size: bptt.LSTM has no projection (torch's proj_size > 0, h_t = W_hr(o ⊙ tanh c_t)); "
+                f"got proj_size={proj_size}, use proj_size=0"
+            )
+        if forget_bias is not None:
+            if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float, np.integer, np.floating)):
+                raise TypeError(f"forget_bias: expected None or a real number, got {type(forget_bias).__name__} {forget_bias!r}")
+            if not np.isfinite(forget_bias):
+                raise ValueError(f"forget_bias: expected a finite number, got {forget_bias}")
+            if not bias:
+                raise ValueError(f"forget_bias: needs bias=True (there is no bias to set), got forget_bias={forget_bias} with bias=False")
+        self.proj_size = 0
+        self.forget_bias = None if forget_bias is None else float(forget_bias)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
+            learn_initial_state,
+        )
+
+    def _make_cell(self) -> Cell:
+        return LSTMCell()
+
+    def _init_parameters(self) -> None:
+        super()._init_parameters()
+        if self.forget_bias is None:
+            return
+        H = self.hidden_size
+        for layer in range(self.num_layers):
+            for d in range(self.num_directions):
+                _, _, b_ih, b_hh = self._names(layer, d)
+                self._params[b_ih].data[H:2 * H] = self.forget_bias
+                self._params[b_hh].data[H:2 * H] = 0
+
+    def _split_state(self, hx: Any, name: str = "hx") -> tuple[Any, Any]:
+        if hx is None:
+            return None, None
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            got = f"a {type(hx).__name__}" + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else "")
+            raise TypeError(f"{name}: LSTM expects a tuple (h, c) of two arrays (either may be None), got {got}")
+        return hx[0], hx[1]
+
+    def _join_state(self, h: Array, c: Array | None) -> Any:
+        return h, c
+
+    def cell_states(self, layer: int = -1) -> Array:
+        """c_t of every step of one layer (default: the last) from the latest forward, laid out like ``out``.
+
+        For a bidirectional layer the forward and reverse cell states are
+        concatenated as in ``out``; steps past a sequence's length are zero.
+        This is an observation of the forward pass: no gradient flows back
+        through it (use ``c_n`` for that).
+
+        Shapes: (T, B, D·H), or (B, T, D·H) with batch_first, or unbatched (T, D·H).
+        """
+        cache = _require_cache(self, self._cache)
+        L, D = self.num_layers, self.num_directions
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -L <= layer < L:
+            raise ValueError(f"layer: expected an int in [{-L}, {L}), got {layer!r}")
+        layer = int(layer) % L
+        parts = []
+        for d in range(D):
+            lc: LayerCache = cache["caches"][layer * D + d]
+            c = np.stack([step[1] for step in lc.steps])  # (T, B, H) in processing order
+            if lc.mask is not None:
+                c *= lc.mask
+            if lc.order is not None:
+                c = c[lc.order, np.arange(c.shape[1])[None, :]]
+            parts.append(c)
+        cs = parts[0] if D == 1 else np.concatenate(parts, axis=2)
+        return self._format_out(cs, cache["batched"])
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", forget_bias={self.forget_bias}" if self.forget_bias is not None else "")
+
+
+class GRU(RNNBase):
+    """torch.nn.GRU: gate blocks r, z, n in ``weight_ih_l{k}`` (3H × in) and ``weight_hh_l{k}`` (3H × H).
+
+        r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))          reset_after=True (torch, default)
+        n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)          reset_after=False (Cho et al. / d2l)
+        h' = (1 − z) ⊙ n + z ⊙ h
+
+    ``out, h_n = gru(x, h0, lengths=None)``; ``dx, dh0 = gru.backward(dout, dh_n)``.
+    ``reset_after=False`` has no torch equivalent (it is verified by finite
+    differences); ``learn_initial_state=True`` as in :class:`RNNBase`.
+
+    Shapes: as :meth:`RNNBase.forward`.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = np.float32,
+        seed: Any = None,
+        reset_after: bool = True,
+        learn_initial_state: bool = False,
+    ) -> None:
+        self.reset_after = _check_bool("reset_after", reset_after)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
+            learn_initial_state,
+        )
+
+    def _make_cell(self) -> Cell:
+        return GRUCell(self.reset_after)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")

@@ -1,0 +1,157 @@
+"""The GRU step: torch.nn.GRU's form (``reset_after=True``) and the textbook form.
+
+Gate order r, z, n in ``W_ih`` (3H × I) and ``W_hh`` (3H × H), as torch.
+
+torch / cuDNN (``reset_after=True``, the default) — r scales the *projected* h:
+
+    r = σ(W_ir x + b_ir + W_hr h + b_hr)
+    z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+    h' = (1 − z) ⊙ n + z ⊙ h
+
+textbook, Cho et al. 2014 / d2l (``reset_after=False``) — r scales h before the GEMM:
+
+    n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)          (r, z, h' as above)
+
+Backward (dh the total gradient reaching h'):
+
+    dn = dh ⊙ (1 − z),   da_n = dn ⊙ (1 − n²),   da_z = dh ⊙ (h − n) ⊙ z(1 − z)
+    reset_after=True:   q_n = W_hn h + b_hn
+        da_r = da_n ⊙ q_n ⊙ r(1 − r)
+        dP = [da_r, da_z, da_n]          dQ = [da_r, da_z, r ⊙ da_n]
+        dh_prev = dh ⊙ z + dQ W_hh,   dW_hh = dQᵀ h,   db_hh = Σ dQ ≠ db_ih = Σ dP (n block)
+    reset_after=False:  s = r ⊙ h
+        ds = da_n W_hn,   da_r = ds ⊙ h ⊙ r(1 − r)
+        dP = dQ = [da_r, da_z, da_n]
+        dh_prev = dh ⊙ z + ds ⊙ r + [da_r, da_z] W_h{r,z}
+        dW_h{r,z} = [da_r, da_z]ᵀ h,   dW_hn = da_nᵀ (r ⊙ h)      (not dQᵀ h: the cell's
+        ``weight_hh_grad`` says so to the layer loop)
+
+In torch's form b_hn sits inside r ⊙ (…), so it stays in the step and its
+gradient differs from b_in's; everything else of b_hh is folded into the input
+GEMM. In the textbook form both biases are plain sums, so dP = dQ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+from .cellstep import cell_step_backward, cell_step_forward
+
+Array = np.ndarray
+
+
+class GRUCell:
+    """h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}; see the module docstring for r, z, n in both forms.
+
+    ``P_t = x_t W_ihᵀ + b_ih (+ b_hh except b_hn when reset_after)`` is
+    precomputed by the layer.
+    Shapes: P_t (B, 3H), h (B, H), W_hh (3H, H), b_step: b_hn (H,) or None.
+    Cache: (h_{t−1}, [r z] (B, 2H), n, q_n = W_hn h + b_hn  or  r ⊙ h_{t−1}).
+    """
+
+    gates = 3
+    has_cell_state = False
+
+    def __init__(self, reset_after: bool = True) -> None:
+        self.reset_after = bool(reset_after)
+        # torch's form multiplies r into b_hn's path: db_hh ≠ db_ih in the n block.
+        self.shared_bias_grad = not self.reset_after
+
+    def split_bias(self, b_ih, b_hh):
+        if b_ih is None:
+            return None, None
+        if not self.reset_after:
+            return b_ih + b_hh, None
+        H = b_ih.shape[0] // 3
+        b_all = b_ih.copy()
+        b_all[:2 * H] += b_hh[:2 * H]
+        return b_all, b_hh[2 * H:]
+
+    def step_forward(self, p, h, c, W_hh, b_step):
+        H = h.shape[1]
+        if self.reset_after:
+            q = np.dot(h, W_hh.T)
+            q_n = q[:, 2 * H:]
+            if b_step is not None:
+                q_n += b_step
+            rz = sigmoid(p[:, :2 * H] + q[:, :2 * H])
+            r, z = rz[:, :H], rz[:, H:]
+            n = np.tanh(p[:, 2 * H:] + r * q_n)
+            s = q_n
+        else:
+            rz = sigmoid(p[:, :2 * H] + np.dot(h, W_hh[:2 * H].T))
+            r, z = rz[:, :H], rz[:, H:]
+            s = r * h
+            n = np.tanh(p[:, 2 * H:] + np.dot(s, W_hh[2 * H:].T))
+        h_new = h - n
+        h_new *= z
+        h_new += n
+        return h_new, None, (h, rz, n, s)
+
+    def step_backward(self, dh, dc, cache, W_hh):
+        h, rz, n, s = cache
+        H = h.shape[1]
+        r, z = rz[:, :H], rz[:, H:]
+        da_n = dh * (1 - z) * (1 - n * n)
+        dP = np.empty((h.shape[0], 3 * H), dtype=h.dtype)
+        dP[:, H:2 * H] = dh * (h - n) * z * (1 - z)
+        dP[:, 2 * H:] = da_n
+        dh_prev = dh * z
+        if self.reset_after:
+            dP[:, :H] = da_n * s * r * (1 - r)
+            dQ = dP.copy()
+            dQ[:, 2 * H:] *= r
+            dh_prev += np.dot(dQ, W_hh)
+            return dP, dQ, dh_prev, None
+        ds = np.dot(da_n, W_hh[2 * H:])
+        dP[:, :H] = ds * h * r * (1 - r)
+        dh_prev += ds * r
+        dh_prev += np.dot(dP[:, :2 * H], W_hh[:2 * H])
+        return dP, dP, dh_prev, None
+
+    def weight_hh_grad(self, dQ, h_prev, steps):
+        """dW_hh = dQᵀ h_prev; textbook form: the n block reads r ⊙ h_prev instead.
+
+        Shapes: dQ (N, 3H), h_prev (N, H), steps: per-step caches (N/B of them) -> (3H, H)
+        """
+        if self.reset_after:
+            return np.dot(dQ.T, h_prev)
+        H = h_prev.shape[1]
+        rh = steps[0][3] if len(steps) == 1 else np.concatenate([st[3] for st in steps])
+        dW = np.empty((3 * H, H), dtype=h_prev.dtype)
+        np.dot(dQ[:, :2 * H].T, h_prev, out=dW[:2 * H])
+        np.dot(dQ[:, 2 * H:].T, rh, out=dW[2 * H:])
+        return dW
+
+
+_CELLS = {True: GRUCell(True), False: GRUCell(False)}
+
+
+def gru_step_forward(
+    x: Array,
+    h_prev: Array,
+    W_ih: Array,
+    W_hh: Array,
+    b_ih: Array | None = None,
+    b_hh: Array | None = None,
+    reset_after: bool = True,
+) -> tuple[Array, tuple]:
+    """h = one GRU step (equations in the module docstring), and its cache.
+
+    Shapes:
+        x: (B, I)   h_prev: (B, H)   W_ih: (3H, I)   W_hh: (3H, H)   b_ih, b_hh: (3H,) or None
+        h: (B, H)
+    """
+    h, _, cache = cell_step_forward(_CELLS[bool(reset_after)], x, h_prev, None, W_ih, W_hh, b_ih, b_hh)
+    return h, cache
+
+
+def gru_step_backward(dh: Array, cache: tuple) -> tuple:
+    """Gradients of one step: (dx, dh_prev, dW_ih, dW_hh, db_ih, db_hh).
+
+    Shapes: dh (B, H) -> dx (B, I), dh_prev (B, H), dW_ih (3H, I), dW_hh (3H, H), db_ih, db_hh (3H,) or None
+    """
+    dx, dh_prev, _, dW_ih, dW_hh, db_ih, db_hh = cell_step_backward(dh, None, cache)
+    return dx, dh_prev, dW_ih, dW_hh, db_ih, db_hh
