@@ -48,6 +48,8 @@ def _recurrent_kwargs(m: RNNBase) -> dict:
         kw["nonlinearity"] = m.nonlinearity
     if name == "GRU" and not getattr(m, "reset_after", True):
         raise ValueError("module: torch.nn.GRU has no reset_after=False form")
+    if getattr(m, "learn_initial_state", False):
+        raise ValueError(f"module: torch.nn.{name} has no learned initial state (built with learn_initial_state=True)")
     return kw
 
 
