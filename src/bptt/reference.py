@@ -60,7 +60,7 @@ PARAM_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh")
 #   dP = ∂s'/∂P            (S, G·H)   P = W_ih x + b_ih, the input pre-activations
 #   dQ = ∂s'/∂Q            (S, G·H)   Q = W_hh h + b_hh, the recurrent pre-activations
 # from which ∂⁺s'/∂W_ih = dP (I_GH ⊗ xᵀ), ∂⁺s'/∂b_ih = dP, ∂⁺s'/∂W_hh = dQ (I_GH ⊗ hᵀ),
-# ∂⁺s'/∂b_hh = dQ and ∂s'/∂x = dP W_ih.
+# ∂⁺s'/∂b_hh = dQ and ∂s'/∂x = dP W_ih. ``values`` keeps the step's gates for display.
 # ---------------------------------------------------------------------------
 
 _ACT = {
@@ -76,7 +76,7 @@ def _elman_step(P, s, W_hh, b_hh, H, nonlinearity):
     a = P + W_hh @ h + b_hh
     h_new = f(a)
     D = np.diag(df(h_new))  # ∂h'/∂a
-    return h_new, {"A": D @ W_hh, "dP": D, "dQ": D, "h_prev": h}
+    return h_new, {"A": D @ W_hh, "dP": D, "dQ": D, "h_prev": h, "values": {"a": a}}
 
 
 def _lstm_step(P, s, W_hh, b_hh, H, nonlinearity):
@@ -97,7 +97,8 @@ def _lstm_step(P, s, W_hh, b_hh, H, nonlinearity):
     A[:, :H] = dz @ W_hh
     A[:H, H:] = np.diag(o * (1 - tc * tc) * f)
     A[H:, H:] = np.diag(f)
-    return np.concatenate([h_new, c_new]), {"A": A, "dP": dz, "dQ": dz, "h_prev": h}
+    values = {"i": i, "f": f, "g": g, "o": o, "c": c_new}
+    return np.concatenate([h_new, c_new]), {"A": A, "dP": dz, "dQ": dz, "h_prev": h, "values": values}
 
 
 def _gru_step(P, s, W_hh, b_hh, H, nonlinearity):
@@ -113,7 +114,7 @@ def _gru_step(P, s, W_hh, b_hh, H, nonlinearity):
     dP = np.hstack([Dr, Dz, np.diag(dn)])
     dQ = np.hstack([Dr, Dz, np.diag(dn * r)])  # r multiplies the n-block of Q
     A = dQ @ W_hh + np.diag(z)  # through Q, and the direct z ⊙ h
-    return h_new, {"A": A, "dP": dP, "dQ": dQ, "h_prev": h}
+    return h_new, {"A": A, "dP": dP, "dQ": dQ, "h_prev": h, "values": {"r": r, "z": z, "n": n}}
 
 
 _STEPS = {"rnn": _elman_step, "lstm": _lstm_step, "gru": _gru_step}
