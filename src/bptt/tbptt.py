@@ -1,0 +1,117 @@
+"""Truncated BPTT: run a long sequence in chunks of k steps, carrying the state forward.
+
+Full BPTT over T steps keeps T steps of activations and multiplies T Jacobians.
+min-char-rnn (k = 25) and d2l's language models instead cut the sequence into
+chunks of k steps and, for each chunk,
+
+    out, h = rnn(x[t0 : t0+k], h)      # forward from the carried state
+    rnn.backward(dout)                 # backward within the chunk only
+    h = detach(h)                      # the state goes on, its gradient does not
+
+so the gradient of a chunk's loss reaches back at most k steps, while the
+*forward* is exactly that of the whole sequence (the chunked outputs equal the
+full forward, bit for bit up to rounding; tested). In bptt there is no graph to
+cut: "detached" means the carried state is a fresh copy and ``backward`` gets
+no gradient for it (``dh_n`` = None), which is what ``h.detach()`` does in torch.
+
+The loop written out, with a head, clipping and an optimizer step per chunk::
+
+    h = None
+    for t0, xs in time_chunks(x, k):
+        out, h = rnn(xs, h)
+        dout = head_and_loss_backward(t0, out)
+        rnn.backward(dout)
+        clip_grad_norm_([rnn, head], 5.0); opt.step(); opt.zero_grad()
+        h = detach(h)
+
+:func:`run_truncated` is that loop as a function. A bidirectional module has
+no carried state to pass forward in time (its reverse direction starts at the
+end of the sequence), so it is refused; variable ``lengths`` are not supported
+here (pad or cut the sequences to a multiple of k instead).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ._checks import check_array, check_positive_int
+
+Array = np.ndarray
+
+
+def _time_axis(x: Array, batch_first: bool) -> int:
+    return 1 if (batch_first and x.ndim == 3) else 0
+
+
+def time_chunks(x: Array, k: int, *, batch_first: bool = False) -> Iterator[tuple[int, Array]]:
+    """Yield ``(t0, x[t0 : t0+k])`` along the time axis; the last chunk may be shorter.
+
+    Shapes: x (T, B, I), or (B, T, I) with batch_first, or unbatched (T, I)
+    -> chunks with k (or fewer) time steps, in the same layout (views, not copies).
+    """
+    check_array("x", x, ndim=(2, 3))
+    k = check_positive_int("k", k)
+    axis = _time_axis(x, batch_first)
+    T = x.shape[axis]
+    for t0 in range(0, T, k):
+        yield t0, (x[:, t0:t0 + k] if axis == 1 else x[t0:t0 + k])
+
+
+def detach(state: Any) -> Any:
+    """A copy of a recurrent state (an array, a tuple ``(h, c)``, or None) to carry into the next chunk."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(detach(s) for s in state)
+    if isinstance(state, np.ndarray):
+        return state.copy()
+    raise TypeError(f"state: expected an array, a tuple of arrays or None, got {type(state).__name__}")
+
+
+def run_truncated(
+    module: Any,
+    x: Array,
+    k: int,
+    hx: Any = None,
+    *,
+    dout_fn: Callable[[int, Array], Array | None] | None = None,
+    after_backward: Callable[[int], None] | None = None,
+) -> tuple[Array, Any]:
+    """Run ``module`` over ``x`` in chunks of ``k`` steps with the state carried (detached) between chunks.
+
+    For each chunk starting at step t0: ``out, h = module(chunk, h)``; then, if
+    ``dout_fn`` is given, ``dout = dout_fn(t0, out)`` (∂L/∂out of this chunk,
+    or None to skip) and ``module.backward(dout)`` — parameter gradients
+    *accumulate* over chunks unless ``after_backward(t0)`` (e.g. clip, step,
+    zero_grad) resets them; then ``h = detach(h)``.
+
+    Returns ``(out, h_T)``: the outputs of all chunks joined along time (equal
+    to ``module(x, hx)[0]``) and the final state.
+
+    Shapes: x as the module takes it (batch_first respected, unbatched allowed);
+    hx like the module's h0 (a tuple (h0, c0) for the LSTM); out like ``module(x)[0]``.
+    """
+    if not (hasattr(module, "forward") and hasattr(module, "backward") and hasattr(module, "num_directions")):
+        raise TypeError(f"module: expected a bptt recurrent module (RNN, LSTM, GRU), got {type(module).__name__}")
+    if module.num_directions != 1:
+        raise ValueError("module: truncated BPTT needs a unidirectional module (bidirectional=False), got bidirectional=True")
+    for name, fn in (("dout_fn", dout_fn), ("after_backward", after_backward)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name}: expected a callable or None, got {type(fn).__name__}")
+    check_array("x", x, ndim=(2, 3))
+    axis = _time_axis(x, module.batch_first)
+    outs = []
+    h = hx
+    for t0, xs in time_chunks(x, k, batch_first=module.batch_first):
+        out, h = module(xs, h)
+        outs.append(out)
+        if dout_fn is not None:
+            dout = dout_fn(t0, out)
+            if dout is not None:
+                module.backward(dout)  # no dh_n: the gradient stops at the chunk boundary
+                if after_backward is not None:
+                    after_backward(t0)
+        h = detach(h)
+    return np.concatenate(outs, axis=axis), h
