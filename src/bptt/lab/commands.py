@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import numpy as np
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lab = sub.add_parser("lab", help="run every experiment (quick by default) and write one HTML report")
     _common_run_args(lab)
     lab.add_argument("--only", default=None, help="comma-separated subset of experiments")
+    lab.add_argument("--jobs", type=int, default=None, help="experiments run in parallel processes (default: min(2, CPUs))")
     lab.set_defaults(func=cmd_lab)
 
 
@@ -83,8 +85,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from .report import write_experiment
 
     exp = get_experiment(args.name)
-    out = args.out or f"experiments/{exp.name}"
-    kwargs = {"storage": args.storage} if exp.name == "search" and args.storage else {}
+    out = args.out or f"experiments/{exp.NAME}"
+    kwargs = {"storage": args.storage} if exp.NAME == "search" and args.storage else {}
     result = exp.run(budget=_budget(args), seed=args.seed, progress=not args.no_progress, **kwargs)
     paths = write_experiment(result, out, lang=args.lang)
     print(result.conclusion(args.lang))
@@ -98,6 +100,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
     only = None if args.only is None else [s.strip() for s in args.only.split(",") if s.strip()]
     report = run_lab(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
-                     only=only, progress=not args.no_progress)
-    print(report)
-    return 0
+                     only=only, progress=not args.no_progress, jobs=args.jobs)
+    summary = json.loads((report.parent / "data" / "summary.json").read_text(encoding="utf-8"))
+    for name, err in summary["errors"].items():
+        print(f"bptt lab: {name} failed: {err}", file=sys.stderr)
+    print(f"{report}  ({summary['seconds']:.0f} s)")
+    return 1 if summary["errors"] else 0

@@ -1,0 +1,193 @@
+"""What every experiment returns, and the small shared helpers (budgets, progress, timing).
+
+An experiment is a module with
+
+    NAME, TITLE {lang: str}, SETUP {lang: str}     what it is, in words (static)
+    BUDGETS {"tiny"|"quick"|"full": dict}          sizes: tiny for tests, quick for ``bptt lab``
+    run(budget="quick", seed=0, progress=True, **overrides) -> ExperimentResult
+    plot(result, outdir) -> list[Path]             PNGs (matplotlib, Agg, imported lazily)
+    conclude(result, lang) -> str                  the conclusion, written from the measured numbers
+
+and the result is tidy: ``rows`` (one dict per configuration: its settings and
+its metrics), ``curves`` (long-form series: a config, a name, x, y) and
+``arrays`` (anything 2-D, e.g. a T×T map), plus ``meta`` (timings, versions).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from ..._checks import check_choice
+
+BUDGET_NAMES = ("tiny", "quick", "full")
+LANGS = ("en", "es")
+
+
+@dataclass
+class ExperimentResult:
+    """Rows of config → metrics, curves and arrays of one experiment run."""
+
+    name: str
+    budget: str
+    seed: int
+    columns: list[str]  # table columns, in order (config first, then metrics)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    curves: list[dict[str, Any]] = field(default_factory=list)  # {"config": {...}, "name": str, "x": [...], "y": [...]}
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    # further tables when one experiment measures two kinds of configuration: name -> {"columns", "rows"}
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def module(self):
+        return get_experiment(self.name)
+
+    def title(self, lang: str = "en") -> str:
+        return self.module().TITLE[lang]
+
+    def setup(self, lang: str = "en") -> str:
+        return self.module().SETUP[lang]
+
+    def conclusion(self, lang: str = "en") -> str:
+        check_choice("lang", lang, LANGS)
+        return self.module().conclude(self, lang)
+
+    def table(self, name: str | None = None) -> tuple[list[str], list[list[Any]]]:
+        """The main table (or the extra table ``name``) as columns and rectangular rows."""
+        cols, rows = (self.columns, self.rows) if name is None else (self.tables[name]["columns"], self.tables[name]["rows"])
+        return list(cols), [[r.get(c, "") for c in cols] for r in rows]
+
+    def all_tables(self) -> dict[str, tuple[list[str], list[list[Any]]]]:
+        """Every table: "main" first, then the extra ones."""
+        out = {"main": self.table()}
+        for name in self.tables:
+            out[name] = self.table(name)
+        return out
+
+    def curves_named(self, name: str) -> list[dict[str, Any]]:
+        return [c for c in self.curves if c["name"] == name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "budget": self.budget, "seed": self.seed, "columns": self.columns,
+            "rows": _jsonable(self.rows), "curves": _jsonable(self.curves),
+            "arrays": {k: _jsonable(v) for k, v in self.arrays.items()}, "meta": _jsonable(self.meta),
+            "tables": _jsonable(self.tables),
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), allow_nan=True)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def budget_config(budgets: dict[str, dict], budget: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The budget's settings with ``overrides`` applied (unknown override keys are an error)."""
+    check_choice("budget", budget, BUDGET_NAMES)
+    cfg = dict(budgets[budget])
+    unknown = [k for k in overrides if k not in cfg]
+    if unknown:
+        raise ValueError(f"overrides: unknown setting(s) {unknown}; this experiment has {sorted(cfg)}")
+    cfg.update(overrides)
+    return cfg
+
+
+def progress_iter(iterable: Iterable, total: int | None = None, desc: str = "", enabled: bool = True) -> Iterator:
+    """Iterate with a progress bar (tqdm, else Rich, else none) when ``enabled``."""
+    if not enabled:
+        yield from iterable
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is not None:
+        yield from tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+        return
+    try:
+        from rich.progress import track
+    except ImportError:
+        yield from iterable
+        return
+    yield from track(iterable, total=total, description=desc, transient=True)
+
+
+@contextmanager
+def single_thread_blas():
+    """Limit BLAS to one thread inside the block (threadpoolctl, if installed).
+
+    The lab's matrices are tiny (hidden sizes 8–64): a multi-threaded BLAS spends
+    more time synchronising than computing (measured 3–15× slower on 2 cores).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@contextmanager
+def timer(meta: dict, key: str = "seconds"):
+    """Record the wall time of a block into ``meta[key]``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        meta[key] = time.perf_counter() - t0
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float]:
+    v = np.asarray(list(values), dtype=np.float64)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def fmt_num(x: float, digits: int = 3) -> str:
+    """A number for a sentence: 3 significant digits, scientific when very small or large."""
+    if x is None or not np.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax != 0 and (ax < 1e-3 or ax >= 1e5):
+        return f"{x:.{max(digits - 1, 0)}e}"
+    return f"{x:.{digits}g}"
+
+
+EXPERIMENT_MODULES = {
+    "vanishing": "bptt.lab.experiments.vanishing",
+    "activations": "bptt.lab.experiments.activations",
+    "regularization": "bptt.lab.experiments.regularization",
+    "batch-size": "bptt.lab.experiments.batch_size",
+    "search": "bptt.lab.experiments.search",
+    "lengths": "bptt.lab.experiments.lengths",
+}
+
+
+def get_experiment(name: str):
+    """The experiment module registered under ``name`` (``batch_size`` and ``batch-size`` both work)."""
+    key = str(name).replace("_", "-")
+    if key not in EXPERIMENT_MODULES:
+        raise ValueError(f"name: expected one of {tuple(EXPERIMENT_MODULES)}, got {name!r}")
+    return importlib.import_module(EXPERIMENT_MODULES[key])

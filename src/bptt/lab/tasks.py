@@ -1,0 +1,89 @@
+"""The sequence tasks of :mod:`bptt.data` as the lab trains on them: sampling, loss, accuracy, chance.
+
+    adding  x (B, T, 2) → the sum of the two marked values; MSE; "correct" when |ŷ − y| < 0.04
+            (Hochreiter & Schmidhuber's criterion); chance = always predicting the mean.
+    copy    x (B, delay + 20, 10) one-hot → the 10 data symbols repeated after the cue; per-step
+            cross-entropy; accuracy over the 10 recalled symbols; chance = 1/8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .._checks import check_choice
+from ..nn import CrossEntropyLoss
+
+Array = np.ndarray
+SEQUENCE_TASKS = ("adding", "copy")
+
+
+class PerStepCrossEntropy:
+    """Cross-entropy summed over steps, averaged over sequences, on batch-first logits (B, T, C)."""
+
+    def __init__(self) -> None:
+        self._ce = CrossEntropyLoss(reduction="sum")
+        self._B = 1
+
+    def __call__(self, logits: Array, target: Array) -> float:
+        self._B = logits.shape[0]
+        return self._ce(np.moveaxis(logits, 2, 1), target) / self._B  # torch's class axis is 1
+
+    def backward(self) -> Array:
+        return np.moveaxis(self._ce.backward(), 1, 2) / self._B
+
+
+@dataclass
+class SequenceTask:
+    name: str
+    T: int
+    input_size: int
+    output_size: int
+    readout: str  # "last" or "all"
+    loss: str  # "mse" or "ce"
+    sample: Callable[[int, np.random.Generator], tuple[Array, Array]]
+    accuracy: Callable[[Array, Array], float]
+    chance_accuracy: Callable[[Array], float]
+    chance_mse: Callable[[Array], float]
+
+    def loss_fn(self):
+        from ..nn import MSELoss
+
+        return MSELoss() if self.loss == "mse" else PerStepCrossEntropy()
+
+
+def sequence_task(name: str, T: int, dtype=np.float64) -> SequenceTask:
+    """``adding`` of length T, or ``copy`` with delay T (sequence length T + 20)."""
+    from ..data import adding_problem, copy_memory
+
+    check_choice("task", name, SEQUENCE_TASKS)
+
+    def seed_of(rng: np.random.Generator) -> int:
+        return int(rng.integers(0, 2**31 - 1))
+
+    if name == "adding":
+        def sample(n, rng):
+            d = adding_problem(n, length=T, seed=seed_of(rng), dtype=dtype)
+            return d.x, d.y
+
+        return SequenceTask(
+            "adding", T, 2, 1, "last", "mse", sample,
+            accuracy=lambda pred, y: float(np.mean(np.abs(pred - y) < 0.04)),
+            chance_accuracy=lambda y: float(np.mean(np.abs(y - y.mean()) < 0.04)),
+            chance_mse=lambda y: float(np.var(y)),
+        )
+
+    K, L = 8, 10
+
+    def sample(n, rng):
+        d = copy_memory(n, delay=T, seed=seed_of(rng), n_symbols=K, copy_length=L, dtype=dtype)
+        return d.x, d.y
+
+    return SequenceTask(
+        "copy", T, K + 2, K + 2, "all", "ce", sample,
+        accuracy=lambda logits, y: float(np.mean(np.argmax(logits[:, -L:], axis=-1) == y[:, -L:])),
+        chance_accuracy=lambda y: 1.0 / K,
+        chance_mse=lambda y: float("nan"),
+    )
