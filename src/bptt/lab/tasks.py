@@ -4,6 +4,8 @@
             (Hochreiter & Schmidhuber's criterion); chance = always predicting the mean.
     copy    x (B, delay + 20, 10) one-hot → the 10 data symbols repeated after the cue; per-step
             cross-entropy; accuracy over the 10 recalled symbols; chance = 1/8.
+    sine    noisy sine (noise 0.1) of length T → the clean sine one step ahead, at every step; MSE;
+            "correct" when |ŷ_t − y_t| < 0.1; chance = predicting the mean.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .._checks import check_choice
 from ..nn import CrossEntropyLoss
 
 Array = np.ndarray
-SEQUENCE_TASKS = ("adding", "copy")
+SEQUENCE_TASKS = ("adding", "copy", "sine")
 
 
 class PerStepCrossEntropy:
@@ -55,8 +57,8 @@ class SequenceTask:
 
 
 def sequence_task(name: str, T: int, dtype=np.float64) -> SequenceTask:
-    """``adding`` of length T, or ``copy`` with delay T (sequence length T + 20)."""
-    from ..data import adding_problem, copy_memory
+    """``adding`` of length T, ``copy`` with delay T (sequence length T + 20), or ``sine`` of length T."""
+    from ..data import adding_problem, copy_memory, sine_wave
 
     check_choice("task", name, SEQUENCE_TASKS)
 
@@ -72,6 +74,18 @@ def sequence_task(name: str, T: int, dtype=np.float64) -> SequenceTask:
             "adding", T, 2, 1, "last", "mse", sample,
             accuracy=lambda pred, y: float(np.mean(np.abs(pred - y) < 0.04)),
             chance_accuracy=lambda y: float(np.mean(np.abs(y - y.mean()) < 0.04)),
+            chance_mse=lambda y: float(np.var(y)),
+        )
+
+    if name == "sine":
+        def sample(n, rng):
+            d = sine_wave(n, length=T, noise=0.1, seed=seed_of(rng), dtype=dtype)
+            return d.x, d.y
+
+        return SequenceTask(
+            "sine", T, 1, 1, "all", "mse", sample,
+            accuracy=lambda pred, y: float(np.mean(np.abs(pred - y) < 0.1)),
+            chance_accuracy=lambda y: float(np.mean(np.abs(y - y.mean()) < 0.1)),
             chance_mse=lambda y: float(np.var(y)),
         )
 
