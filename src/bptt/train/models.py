@@ -1,0 +1,192 @@
+"""Models the trainer builds: a recurrent net with a read-out, and the char-level language model.
+
+* :class:`SequenceNet` — RNN/LSTM/GRU (child ``rnn``) and a Linear read-out
+  (child ``head``), batch-first. ``readout="last"`` reads each sequence at its
+  own last valid step (``lengths``); ``readout="all"`` at every step.
+* :class:`Embedding` — torch.nn.Embedding: rows of a (V, E) table, N(0, 1) init.
+* :class:`CharRNN` — one-hot (or an Embedding) → RNN/LSTM/GRU → Linear over
+  the vocabulary, time-major ``(T, B)`` ids, with the recurrent state passed
+  in and out so that truncated BPTT can carry it from chunk to chunk.
+
+All three are :class:`bptt.nn.Module` s: ``parameters()`` for the optimizers,
+``forward``/``backward`` by hand, gradients accumulating into ``p.grad``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import as_dtype, check_array, check_choice, check_positive_int
+from ..nn import GRU, LSTM, RNN, Linear, Module
+from ..nn.linear import _require_cache
+from ..nn.recurrent import RNNBase
+
+Array = np.ndarray
+CELLS = ("rnn", "rnn-relu", "lstm", "gru")
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                   dtype: Any = np.float32, seed: Any = None) -> RNNBase:
+    """"rnn" (tanh) | "rnn-relu" | "lstm" | "gru" with torch's layout and init."""
+    check_choice("cell", cell, CELLS)
+    kw = dict(num_layers=num_layers, dropout=dropout, dtype=dtype, seed=seed)
+    if cell.startswith("rnn"):
+        return RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn-relu" else "tanh", **kw)
+    return (LSTM if cell == "lstm" else GRU)(input_size, hidden_size, **kw)
+
+
+def detach_state(state: Any) -> Any:
+    """A copy of a recurrent state (array or (h, c)): the carried value, with no path back (h.detach())."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(None if s is None else s.copy() for s in state)
+    return state.copy()
+
+
+class SequenceNet(Module):
+    """ŷ = head(h_ℓ) (readout "last") or ŷ_t = head(h_t) (readout "all") over a recurrent layer.
+
+    Shapes (batch-first): x (B, T, I); lengths (B,) or None;
+        "last": ŷ (B, O)     "all": ŷ (B, T, O)
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, readout: str = "last",
+                 num_layers: int = 1, dropout: float = 0.0, dtype: Any = np.float32, seed: Any = None) -> None:
+        super().__init__(dtype)
+        rng = np.random.default_rng(seed)
+        self.cell = check_choice("cell", cell, CELLS)
+        self.readout = check_choice("readout", readout, ("last", "all"))
+        self.add_module("rnn", make_recurrent(cell, input_size, hidden_size, num_layers, dropout, dtype, rng))
+        self.add_module("head", Linear(hidden_size, check_positive_int("output_size", output_size), dtype=dtype, seed=rng))
+        self.state: Any = None  # the final recurrent state of the last forward (for truncated BPTT)
+        self._ctx: Any = None
+
+    def config(self) -> dict[str, Any]:
+        r = self._modules["rnn"]
+        return {"model": "sequence", "cell": self.cell, "input_size": r.input_size, "hidden_size": r.hidden_size,
+                "output_size": self._modules["head"].out_features, "readout": self.readout,
+                "num_layers": r.num_layers, "dropout": r.dropout, "dtype": str(self.dtype)}
+
+    def forward(self, x: Array, lengths: Any = None, hx: Any = None) -> Array:
+        check_array("input", x, ndim=3, dtype=self.dtype)
+        rnn, head = self._modules["rnn"], self._modules["head"]
+        out, self.state = rnn(np.ascontiguousarray(x.transpose(1, 0, 2)), hx, lengths=lengths)  # (T, B, H)
+        T, B, _ = out.shape
+        if self.readout == "all":
+            y = head(out)  # (T, B, O)
+            self._ctx = (T, B, None)
+            return np.ascontiguousarray(y.transpose(1, 0, 2))
+        last = np.full(B, T - 1) if lengths is None else np.asarray(lengths) - 1
+        self._ctx = (T, B, last)
+        return head(out[last, np.arange(B)])
+
+    def backward(self, dy: Array) -> Array:
+        T, B, last = _require_cache(self, self._ctx)
+        rnn, head = self._modules["rnn"], self._modules["head"]
+        if self.readout == "all":
+            dout = head.backward(np.ascontiguousarray(dy.transpose(1, 0, 2)))
+        else:
+            dh = head.backward(dy)
+            dout = np.zeros((T, B, dh.shape[-1]), dtype=self.dtype)
+            dout[last, np.arange(B)] = dh
+        dx, _ = rnn.backward(dout, None)
+        return dx.transpose(1, 0, 2)
+
+    def run_state(self, x: Array, hx: Any = None) -> Any:
+        """Only the recurrent layer, for the chunks of truncated BPTT that carry state but get no loss."""
+        _, state = self._modules["rnn"](np.ascontiguousarray(x.transpose(1, 0, 2)), hx)
+        return state
+
+
+class Embedding(Module):
+    """torch.nn.Embedding(num_embeddings, embedding_dim): y = W[ids], W ~ N(0, 1).
+
+    Shapes: ids (*) int -> (*, embedding_dim); weight (num_embeddings, embedding_dim)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float32, seed: Any = None) -> None:
+        super().__init__(dtype)
+        self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
+        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.register_parameter("weight", rng.standard_normal((num_embeddings, embedding_dim)))
+        self._ids = None
+
+    def forward(self, ids: Array) -> Array:
+        ids = np.asarray(ids)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"input: expected integer ids, got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            raise ValueError(f"input: expected ids in [0, {self.num_embeddings}), got {ids.min()}..{ids.max()}")
+        self._ids = ids
+        return self._params["weight"].data[ids]
+
+    def backward(self, dy: Array) -> None:
+        """∂L/∂W[v] = Σ over positions holding id v of ∂L/∂y (ids carry no gradient)."""
+        ids = _require_cache(self, self._ids)
+        np.add.at(self._params["weight"].grad, ids.ravel(), dy.reshape(-1, self.embedding_dim))
+        return None
+
+
+class CharRNN(Module):
+    """Character-level language model: logits_t = head(rnn(embed(c_t)))  (min-char-rnn, batched).
+
+    With ``embedding_dim=None`` the input is one-hot (exactly min-char-rnn's
+    W_xh x_t); otherwise an :class:`Embedding` of that width comes first.
+
+    Shapes: ids (T, B) int; state as the cell's (h or (h, c), each (L, B, H));
+        logits (T, B, V)
+    """
+
+    def __init__(self, vocab_size: int, hidden_size: int = 128, cell: str = "lstm", num_layers: int = 1,
+                 embedding_dim: int | None = None, dropout: float = 0.0, dtype: Any = np.float32, seed: Any = None) -> None:
+        super().__init__(dtype)
+        rng = np.random.default_rng(seed)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.cell = check_choice("cell", cell, CELLS)
+        self.embedding_dim = None if embedding_dim is None else check_positive_int("embedding_dim", embedding_dim)
+        if self.embedding_dim is not None:
+            self.add_module("embed", Embedding(vocab_size, self.embedding_dim, dtype=dtype, seed=rng))
+        in_size = self.embedding_dim or vocab_size
+        self.add_module("rnn", make_recurrent(cell, in_size, hidden_size, num_layers, dropout, dtype, rng))
+        self.add_module("head", Linear(hidden_size, vocab_size, dtype=dtype, seed=rng))
+        self._eye = np.eye(vocab_size, dtype=self.dtype)
+        self._T = None
+
+    def config(self) -> dict[str, Any]:
+        r = self._modules["rnn"]
+        return {"model": "charlm", "vocab_size": self.vocab_size, "hidden_size": r.hidden_size, "cell": self.cell,
+                "num_layers": r.num_layers, "embedding_dim": self.embedding_dim, "dropout": r.dropout,
+                "dtype": str(self.dtype)}
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> "CharRNN":
+        return cls(int(cfg["vocab_size"]), int(cfg["hidden_size"]), cfg["cell"], int(cfg["num_layers"]),
+                   None if cfg.get("embedding_dim") is None else int(cfg["embedding_dim"]),
+                   float(cfg.get("dropout", 0.0)), as_dtype(cfg.get("dtype", "float32")))
+
+    def init_state(self, batch_size: int) -> Any:
+        r = self._modules["rnn"]
+        h = np.zeros((r.num_layers, batch_size, r.hidden_size), dtype=self.dtype)
+        return (h, h.copy()) if isinstance(r, LSTM) else h
+
+    def forward(self, ids: Array, state: Any = None) -> tuple[Array, Any]:
+        ids = np.asarray(ids)
+        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"ids: expected a 2-D (T, B) integer array, got shape {ids.shape} dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise ValueError(f"ids: expected values in [0, {self.vocab_size}), got {ids.min()}..{ids.max()}")
+        x = self._modules["embed"](ids) if self.embedding_dim is not None else self._eye[ids]
+        out, state = self._modules["rnn"](x, state)
+        self._T = ids.shape
+        return self._modules["head"](out), state
+
+    def backward(self, dlogits: Array, dstate: Any = None) -> None:
+        _require_cache(self, self._T)
+        dout = self._modules["head"].backward(dlogits)
+        dx, _ = self._modules["rnn"].backward(dout, dstate)
+        if self.embedding_dim is not None:
+            self._modules["embed"].backward(dx)
