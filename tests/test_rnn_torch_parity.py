@@ -1,6 +1,7 @@
 """bptt.RNN against torch.nn.RNN autograd in float64: outputs and every gradient ≤ 1e-10."""
 
 import itertools
+import zlib
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ def _inputs(rng, m, T, B, batched):
 
 @pytest.mark.parametrize("nl,layers,bi,bf,bias,batched,T", CONFIGS)
 def test_rnn_matches_torch(nl, layers, bi, bf, bias, batched, T):
-    rng = np.random.default_rng(hash((nl, layers, bi, bf, bias, batched, T)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((nl, layers, bi, bf, bias, batched, T)).encode()))  # stable across runs
     m = bptt.RNN(3, 4, layers, nonlinearity=nl, bias=bias, batch_first=bf, bidirectional=bi, dtype=np.float64, seed=7)
     res = compare(m, _inputs(rng, m, T, 3, batched), seed=1)
     expected_rows = 2 + 2 + len(m.state_dict())  # out, h_n, dx, dh0, every parameter
