@@ -18,6 +18,8 @@ def test_seeds_command_reports_matches(capsys):
     ["check", "--layers", "2", "--bidirectional", "--lengths", "5,2", "--batch-first"],
     ["check", "--nonlinearity", "sigmoid"],
     ["check", "--cell", "mlp", "--nonlinearity", "relu"],
+    ["check", "--cell", "lstm", "--layers", "2", "--bidirectional", "--lengths", "5,1"],
+    ["check", "--cell", "gru", "--layers", "3", "--no-bias", "--steps", "2"],
 ])
 def test_check_command_passes(argv, capsys):
     assert main(argv) == 0
