@@ -1,0 +1,75 @@
+"""What is benchmarked: the sizes, the cells, and how many GEMM FLOPs one forward+backward costs.
+
+A configuration is (B, T, I, H, L): batch, time steps, input size, hidden
+size, layers. Every run is one forward and one backward of a unidirectional
+stack, with the input gradient, for the loss
+
+    L = Σ ⟨w_out, out⟩ + Σ ⟨w_h, h_n⟩ (+ Σ ⟨w_c, c_n⟩ for the LSTM)
+
+with random weights w. Only the GEMMs are counted as FLOPs (2·m·n·k each): per
+layer and step the recurrent product, and per layer the input projection and
+the three gradient GEMMs (dX, dW_ih, dW_hh) and the recurrent back-product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CELLS = ("rnn", "lstm", "gru")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    B: int
+    T: int
+    I: int
+    H: int
+    L: int
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "B": self.B, "T": self.T, "I": self.I, "H": self.H, "L": self.L}
+
+
+CONFIGS = {
+    "tiny": Config("tiny", 1, 3, 5, 2, 1),  # the seeds' size
+    "small": Config("small", 16, 32, 32, 64, 1),
+    "medium": Config("medium", 32, 64, 64, 256, 1),
+    "large": Config("large", 64, 128, 256, 512, 2),
+}
+
+# torch_time / bptt_time the issue asks for, per (config, cell).
+TARGETS = {
+    ("tiny", "rnn"): 5.0, ("tiny", "lstm"): 5.0, ("tiny", "gru"): 5.0,
+    ("small", "rnn"): 4.0, ("small", "lstm"): 1.5, ("small", "gru"): 2.0,
+    ("medium", "rnn"): 1.5, ("medium", "lstm"): 1.0, ("medium", "gru"): 1.2,
+    ("large", "rnn"): 1.1, ("large", "lstm"): 1.0, ("large", "gru"): 1.0,
+}
+# At the large size bptt must reach this fraction of NumPy's own GEMM speed.
+LARGE_GEMM_FRACTION = 0.75
+
+
+def gemm_shapes(cfg: Config, cell: str) -> list[tuple[int, int, int, int]]:
+    """(count, m, k, n) for every GEMM ``(m×k)·(k×n)`` of one forward+backward."""
+    G = GATES[cell]
+    B, T, H = cfg.B, cfg.T, cfg.H
+    GH, TB = G * H, T * B
+    shapes = []
+    for layer in range(cfg.L):
+        I = cfg.I if layer == 0 else H
+        shapes += [
+            (1, TB, I, GH),  # forward: input projection of every step
+            (T, B, H, GH),  # forward: h_{t−1} W_hhᵀ, every step
+            (T, B, GH, H),  # backward: dh_{t−1} = dA_t W_hh, every step
+            (1, GH, TB, I),  # backward: dW_ih = dPᵀ X
+            (1, GH, TB, H),  # backward: dW_hh = dQᵀ H_prev
+            (1, TB, GH, I),  # backward: dX = dP W_ih
+        ]
+    return shapes
+
+
+def gemm_flops(cfg: Config, cell: str) -> int:
+    """GEMM FLOPs (2·m·k·n) of one forward+backward."""
+    return sum(2 * c * m * k * n for c, m, k, n in gemm_shapes(cfg, cell))

@@ -1,0 +1,277 @@
+"""The benchmark orchestrator: ``python -m benchmarks [--quick] [...]``.
+
+bptt and torch each run in their own worker process (:mod:`benchmarks.worker`),
+with the same thread count, set through the environment before import and
+again with threadpoolctl / ``torch.set_num_threads`` (both printed). For each
+(config, cell, dtype): both build the same weights and data, a checksum of the
+loss and gradients is compared (so both really do the same work), both warm
+up, and then samples are taken alternately — bptt, torch, torch, bptt, … — so
+that drift of the machine hits both. A sample is the mean time of enough
+forward+backward runs to fill ``--sample-time``; the table shows the median
+and the min–max over ``--samples`` samples.
+
+GFLOP/s count GEMM FLOPs only (:func:`benchmarks.configs.gemm_flops`). The
+"NumPy GEMM" column is the practical ceiling: the same GEMM shapes bptt runs,
+each timed alone with ``np.dot`` in the bptt process, FLOP-weighted.
+
+Results go to ``benchmarks/results/<label>.json``; ``--show FILE
+[--baseline FILE]`` prints a saved run (against another).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from .configs import CELLS, CONFIGS, DTYPES, LARGE_GEMM_FRACTION, TARGETS, gemm_flops, gemm_shapes
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+
+
+class Worker:
+    """A library in its own process, driven by JSON lines."""
+
+    def __init__(self, lib: str, threads: int, keep_openblas_env: bool) -> None:
+        env = dict(os.environ)
+        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[k] = str(threads)
+        if not keep_openblas_env:
+            # Set on some machines for old OpenBLAS builds; they slow a current NumPy.
+            env.pop("OPENBLAS_CORETYPE", None)
+            env.pop("OPENBLAS_L2_SIZE", None)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT.parent), env.get("PYTHONPATH")) if p)
+        self.lib = lib
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", "--lib", lib, "--threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(ROOT.parent),
+        )
+
+    def ask(self, **req) -> dict:
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.lib} worker died (exit code {self.proc.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            self.ask(op="quit")
+        except (BrokenPipeError, RuntimeError, json.JSONDecodeError):
+            pass
+        self.proc.wait(timeout=30)
+
+
+def _stats(xs: list[float]) -> dict:
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "samples": xs}
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a), abs(b), 1e-30)
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.1f}µs"
+    if s < 1:
+        return f"{s * 1e3:.2f}ms"
+    return f"{s:.2f}s"
+
+
+def fmt_spread(st: dict) -> str:
+    return f"{fmt_time(st['median'])} [{fmt_time(st['min'])}–{fmt_time(st['max'])}]"
+
+
+def bench_one(workers: dict, config: str, cell: str, dtype: str, args, gemm_cache: dict) -> dict:
+    cfg = CONFIGS[config]
+    row = {"config": config, "cell": cell, "dtype": dtype, **{k: v for k, v in cfg.as_dict().items() if k != "name"}}
+    for lib, w in workers.items():
+        r = w.ask(op="setup", cell=cell, dtype=dtype, config=config, seed=args.seed)
+        if not r["ok"]:
+            row["skipped"] = f"{lib}: {r.get('skip') or r.get('error')}"
+            return row
+    checks = {lib: w.ask(op="check") for lib, w in workers.items()}
+    for lib, c in checks.items():
+        if not c["ok"]:
+            row["skipped"] = f"{lib}: {c.get('error')}"
+            return row
+    tol = 1e-3 if dtype == "float32" else 1e-8
+    worst = max(_rel(checks["bptt"][k], checks["torch"][k]) for k in ("loss", "dx", "dW_hh_l0"))
+    row["check_max_rel_diff"] = worst
+    row["check_ok"] = worst <= tol
+    numbers = {lib: w.ask(op="warmup", min_time=args.warmup, sample_time=args.sample_time)["number"]
+               for lib, w in workers.items()}
+    samples = {lib: [] for lib in workers}
+    libs = list(workers)
+    for r in range(args.samples):
+        for lib in (libs if r % 2 == 0 else libs[::-1]):
+            samples[lib].append(workers[lib].ask(op="sample", number=numbers[lib])["seconds"])
+    row["bptt"] = {**_stats(samples["bptt"]), "number": numbers["bptt"]}
+    row["torch"] = {**_stats(samples["torch"]), "number": numbers["torch"]}
+    row["ratio"] = row["torch"]["median"] / row["bptt"]["median"]
+    row["ratio_range"] = [row["torch"]["min"] / row["bptt"]["max"], row["torch"]["max"] / row["bptt"]["min"]]
+    row["target"] = TARGETS.get((config, cell))
+    flops = gemm_flops(cfg, cell)
+    row["gemm_flops"] = flops
+    row["bptt_gflops"] = flops / row["bptt"]["median"] / 1e9
+    row["torch_gflops"] = flops / row["torch"]["median"] / 1e9
+    key = (config, cell, dtype)
+    if key not in gemm_cache:
+        shapes = gemm_shapes(cfg, cell)
+        secs = workers["bptt"].ask(op="gemm", shapes=shapes, dtype=dtype, min_time=args.gemm_time)["seconds"]
+        gemm_cache[key] = sum(c * s for (c, *_), s in zip(shapes, secs))
+    row["numpy_gemm_seconds"] = gemm_cache[key]
+    row["numpy_gemm_gflops"] = flops / gemm_cache[key] / 1e9
+    row["fraction_of_gemm"] = row["bptt_gflops"] / row["numpy_gemm_gflops"]
+    row["met"] = row["target"] is None or row["ratio"] >= row["target"]
+    if config == "large":
+        row["met"] = row["met"] and row["fraction_of_gemm"] >= LARGE_GEMM_FRACTION
+    return row
+
+
+HEADER = (f"{'config':<7} {'cell':<5} {'dtype':<8} {'bptt median [min–max]':<30} {'torch median [min–max]':<30} "
+          f"{'torch/bptt':>10} {'target':>6} {'bptt GF/s':>9} {'NumPy GEMM':>10} {'%GEMM':>6}  ok")
+
+
+def format_row(row: dict, baseline: dict | None = None) -> str:
+    head = f"{row['config']:<7} {row['cell']:<5} {row['dtype']:<8} "
+    if "skipped" in row:
+        return head + f"skipped ({row['skipped']})"
+    tgt = f"{row['target']:.1f}×" if row.get("target") else "-"
+    ok = ("yes" if row["met"] else "NO") + ("" if row.get("check_ok", True) else " (CHECKSUM MISMATCH)")
+    s = (head + f"{fmt_spread(row['bptt']):<30} {fmt_spread(row['torch']):<30} {row['ratio']:>9.2f}× {tgt:>6} "
+         f"{row['bptt_gflops']:>9.2f} {row['numpy_gemm_gflops']:>10.2f} {100 * row['fraction_of_gemm']:>5.0f}%  {ok}")
+    if baseline is not None and "bptt" in baseline:
+        s += f"   (before: {baseline['ratio']:.2f}×, bptt {baseline['bptt']['median'] / row['bptt']['median']:.2f}× faster)"
+    return s
+
+
+def print_table(result: dict, baseline: dict | None = None) -> None:
+    meta = result["meta"]
+    print(f"# {meta.get('label', '')}  {meta['date']}  commit {meta.get('commit', '?')}  threads={meta['threads']}  "
+          f"cpu: {meta.get('cpu', '?')}")
+    base = {}
+    if baseline:
+        base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]}
+    print(HEADER)
+    for row in result["rows"]:
+        print(format_row(row, base.get((row["config"], row["cell"], row["dtype"])) if baseline else None))
+    done = [r for r in result["rows"] if "met" in r]
+    print(f"targets met: {sum(r['met'] for r in done)}/{len(done)}")
+
+
+def _meta(args, infos: dict) -> dict:
+    def git(*cmd):
+        try:
+            return subprocess.run(["git", *cmd], cwd=ROOT.parent, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "?"
+    return {
+        "label": args.label, "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "commit": git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--", "src") else ""),
+        "cpu": cpu, "cores": os.cpu_count(), "threads": args.threads, "samples": args.samples,
+        "sample_time": args.sample_time, "warmup": args.warmup, "quick": args.quick, "workers": infos,
+    }
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    add_arguments(ap)
+    return ap.parse_args(argv)
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--quick", action="store_true", help="tiny/small/medium only, short samples (a smoke run)")
+    ap.add_argument("--configs", default=None, help=f"comma list of {','.join(CONFIGS)}")
+    ap.add_argument("--cells", default=",".join(CELLS), help="comma list of rnn,lstm,gru")
+    ap.add_argument("--dtypes", default=",".join(DTYPES), help="comma list of float32,float64")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for both libraries")
+    ap.add_argument("--samples", type=int, default=7, help="samples per library (≥ 7 for a real run)")
+    ap.add_argument("--sample-time", type=float, default=None, help="seconds per sample (default 0.2, quick 0.05)")
+    ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up (default 0.5, quick 0.1)")
+    ap.add_argument("--gemm-time", type=float, default=0.05, help="seconds per GEMM-ceiling measurement")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--label", default=None, help="name of the JSON file under benchmarks/results/")
+    ap.add_argument("--out", default=None, help="JSON path (overrides --label)")
+    ap.add_argument("--no-save", action="store_true", help="print only")
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset in the workers)")
+    ap.add_argument("--show", default=None, metavar="FILE", help="print a saved result and exit")
+    ap.add_argument("--baseline", default=None, metavar="FILE", help="saved result to compare against")
+
+
+def run(args) -> int:
+    baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else None
+    if args.show:
+        print_table(json.loads(Path(args.show).read_text()), baseline)
+        return 0
+    configs = args.configs.split(",") if args.configs else (["tiny", "small", "medium"] if args.quick else list(CONFIGS))
+    cells, dtypes = args.cells.split(","), args.dtypes.split(",")
+    for name, vals, allowed in (("configs", configs, CONFIGS), ("cells", cells, CELLS), ("dtypes", dtypes, DTYPES)):
+        bad = [v for v in vals if v not in allowed]
+        if bad:
+            raise ValueError(f"--{name}: expected values from {tuple(allowed)}, got {bad}")
+    if args.samples < 1 or args.threads < 1:
+        raise ValueError(f"--samples and --threads: expected ≥ 1, got {args.samples} and {args.threads}")
+    if args.sample_time is None:
+        args.sample_time = 0.05 if args.quick else 0.2
+    if args.warmup is None:
+        args.warmup = 0.1 if args.quick else 0.5
+    if args.label is None:
+        args.label = ("quick-" if args.quick else "") + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+    workers = {lib: Worker(lib, args.threads, args.keep_openblas_env) for lib in ("bptt", "torch")}
+    try:
+        infos = {lib: w.ask(op="info") for lib, w in workers.items()}
+        for lib, info in infos.items():
+            pools = info.get("threadpools")
+            pools = pools if isinstance(pools, str) else ", ".join(
+                f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}) {p['num_threads']} threads" for p in pools)
+            extra = f", torch {info['torch']} intra-op threads {info['torch_threads']}" if lib == "torch" else ""
+            print(f"{lib:<5} worker: numpy {info['numpy']}{extra}; pools: {pools}", flush=True)
+        result = {"meta": _meta(args, infos), "rows": []}
+        base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]} if baseline else {}
+        print(HEADER, flush=True)
+        gemm_cache: dict = {}
+        for config in configs:
+            for cell in cells:
+                for dtype in dtypes:
+                    row = bench_one(workers, config, cell, dtype, args, gemm_cache)
+                    result["rows"].append(row)
+                    print(format_row(row, base.get((config, cell, dtype))), flush=True)
+    finally:
+        for w in workers.values():
+            w.close()
+    done = [r for r in result["rows"] if "met" in r]
+    print(f"targets met: {sum(r['met'] for r in done)}/{len(done)}")
+    if not args.no_save:
+        path = Path(args.out) if args.out else RESULTS / f"{args.label}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"saved {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
