@@ -148,3 +148,22 @@ def test_sampling_bad_arguments(spanish):
         sample(CharRNN(len(vocab) + 1, 8, "rnn"), vocab, 5)
     with pytest.raises(ValueError, match="cell"):
         CharRNN(10, 8, "transformer")
+
+
+def test_cli_train_charlm_then_sample(tmp_path, capsys):
+    from bptt.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(load_corpus("es")[0][:3000], encoding="utf-8")
+    out = tmp_path / "lm"
+    rc = main(["train", "charlm", "--corpus", str(corpus), "--cell", "gru", "--hidden", "16", "--epochs", "2",
+               "--batch-size", "4", "--seq-len", "16", "--out", str(out), "--quiet", "--no-progress", "--sample-chars", "0"])
+    assert rc == 0
+    capsys.readouterr()
+    args = ["sample", str(out / "checkpoint.npz"), "--prime", "La ", "--temperature", "0.5", "-n", "40", "--seed", "1"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first and first.startswith("La ") and len(first.rstrip("\n")) == 43
+    assert main(["sample", str(out / "checkpoint.npz"), "--prime", "\u4e2d"]) == 2
+    assert main(["sample", str(tmp_path / "none.npz")]) == 2

@@ -276,3 +276,49 @@ def test_bad_arguments(make, exc, fragment):
     m = MLP([2, 3, 2], dtype=np.float32, seed=0)
     with pytest.raises(exc, match=fragment):
         make(m, make_xor(20))
+
+
+# -- CLI -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("task,extra", [("moons", []), ("parity", ["--cell", "gru", "--difficulty", "5"]),
+                                        ("sine", ["--cell", "rnn", "--tbptt", "10", "--difficulty", "20"])])
+def test_cli_train_writes_checkpoint_history_and_plot(tmp_path, task, extra):
+    from bptt.cli import main
+
+    out = tmp_path / task
+    rc = main(["train", task, "--n", "64", "--epochs", "2", "--batch-size", "16", "--hidden", "6",
+               "--out", str(out), "--quiet", "--no-progress", "--schedule", "cosine", "--l2", "1e-4"] + extra)
+    assert rc == 0
+    hist = json.loads((out / "history.json").read_text())
+    assert [r["epoch"] for r in hist["epochs"]] == [0, 1, 2]
+    assert (out / "history.csv").read_text().splitlines()[0].startswith("epoch,step")
+    assert len((out / "history_steps.csv").read_text().splitlines()) == 1 + len(hist["steps"])
+    meta = json.loads(str(load_npz(out / "checkpoint.npz")["meta.json"]))
+    assert meta["task"] == task and meta["settings"]["hidden"] == 6
+    if pytest.importorskip("matplotlib", reason="loss.png needs matplotlib"):
+        assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_resume_equals_an_uninterrupted_run(tmp_path):
+    from bptt.cli import main
+
+    common = ["train", "xor", "--n", "80", "--batch-size", "8", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05",
+              "--quiet", "--no-progress", "--dtype", "float64"]
+    assert main(common + ["--epochs", "3", "--out", str(tmp_path / "a")]) == 0
+    assert main(common + ["--epochs", "3", "--max-steps", "13", "--out", str(tmp_path / "b")]) == 0
+    assert main(["train", "xor", "--resume", "--epochs", "3", "--out", str(tmp_path / "b"), "--quiet", "--no-progress"]) == 0
+    a, b = load_npz(tmp_path / "a" / "checkpoint.npz"), load_npz(tmp_path / "b" / "checkpoint.npz")
+    for k in a:
+        if k.startswith("model."):
+            np.testing.assert_array_equal(a[k], b[k])
+    assert main(["train", "moons", "--resume", "--out", str(tmp_path / "b"), "--quiet"]) == 2  # another task: clear error
+    assert main(["train", "xor", "--resume", "--out", str(tmp_path / "nothing"), "--quiet"]) == 2
+
+
+def test_cli_bad_corpus_is_a_clean_error(tmp_path, capsys):
+    from bptt.cli import main
+
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00\x81")
+    assert main(["train", "charlm", "--corpus", str(tmp_path / "bin.txt"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert main(["train", "charlm", "--corpus", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "no such file" in capsys.readouterr().err

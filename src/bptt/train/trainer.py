@@ -90,6 +90,7 @@ class Trainer:
         checkpoint: path of the ``.npz`` to write (each epoch, every ``checkpoint_every`` steps, and at the end).
         progress: True / False / None (= only when stderr is a terminal). A Rich or tqdm bar, imported lazily.
         log: called with one line of text per epoch (e.g. ``print``); None is silent.
+        log_every: log only every n-th epoch (and the first and last).
         meta: JSON-serialisable description saved in the checkpoint (model config, task, …).
         extra_arrays: arrays saved with each checkpoint under ``extra.<name>`` (e.g. the vocabulary).
         callbacks: ``f(trainer, step_record)`` after every optimizer step.
@@ -109,6 +110,7 @@ class Trainer:
         checkpoint_every: int | None = None,
         progress: bool | None = None,
         log: Callable[[str], Any] | None = None,
+        log_every: int = 1,
         meta: dict[str, Any] | None = None,
         extra_arrays: dict[str, Array] | None = None,
         callbacks: list[Callable[["Trainer", dict], Any]] | None = None,
@@ -135,6 +137,7 @@ class Trainer:
         self.checkpoint_every = None if checkpoint_every is None else check_positive_int("checkpoint_every", checkpoint_every)
         self.progress = progress
         self.log = log
+        self.log_every = check_positive_int("log_every", log_every)
         self.meta = dict(meta or {})
         self.extra_arrays = dict(extra_arrays or {})
         self.callbacks = list(callbacks or [])
@@ -150,6 +153,7 @@ class Trainer:
         self._best_state: dict[str, Array] | None = None
         self._stop_requested = False
         self._early_stopped = False
+        self._target_epochs = 0
         self._params = self.model.parameters()
 
     # -- checkpoints ------------------------------------------------------------------
@@ -285,14 +289,14 @@ class Trainer:
                 stop = self._bad_epochs >= es.patience
             row["best_" + es.monitor] = self._best
         self.history.epochs.append(row)
-        if self.log is not None:
-            self.log(_format_row(row))
         if not math.isfinite(train_loss):
             self.history.info["stopped"] = f"diverged: train loss {train_loss} in epoch {self.epoch}"
-            return True
-        if stop:
+            stop = True
+        elif stop:
             self._early_stopped = True
             self.history.info["stopped"] = f"early stopping: no improvement of {self.early_stopping.monitor} for {self._bad_epochs} epochs"
+        if self.log is not None and (stop or self.epoch % self.log_every == 0 or self.epoch == self._target_epochs):
+            self.log(_format_row(row))
         return stop
 
     def fit(self, epochs: int, *, max_steps: int | None = None, resume: str | None = None) -> History:
@@ -315,6 +319,7 @@ class Trainer:
                 self.log(_format_row(first))
         self._stop_requested = False
         self._early_stopped = False
+        self._target_epochs = epochs
         restore = self._install_sigint()
         bar = _Progress(self.progress, total=max(0, (epochs - self.epoch) * self.objective.num_batches() - self.batch_in_epoch))
         stopped = False

@@ -1,0 +1,265 @@
+"""``bptt train TASK`` and ``bptt sample CHECKPOINT``.
+
+    bptt train xor --epochs 200 --hidden 8
+    bptt train adding --cell lstm --difficulty 100 --clip 1
+    bptt train charlm --cell lstm --corpus es --epochs 30
+    bptt sample runs/charlm/checkpoint.npz --prime "La red " --temperature 0.8 -n 300
+
+Each run writes into ``--out`` (default ``runs/TASK``): ``checkpoint.npz``
+(model, optimizer, RNG, history, counters; atomic), ``history.json``,
+``history.csv`` (one row per epoch), ``history_steps.csv`` (one per step) and
+``loss.png``. ``--resume`` continues from that checkpoint with the settings it
+was started with (only ``--epochs``/``--max-steps``/``--no-progress`` may change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+MLP_TASKS = ("blobs", "xor", "moons", "spirals")
+SEQ_TASKS = ("sine", "adding", "copy", "reber", "parity")
+TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
+OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("none", "step", "exp", "cosine")
+# per task family: epochs, batch size, lr, hidden, clip
+DEFAULTS = {
+    "mlp": dict(epochs=200, batch_size=32, lr=0.01, hidden=32, layers=2, clip=None, n=400),
+    "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024),
+    "charlm": dict(epochs=10, batch_size=32, lr=0.003, hidden=128, layers=1, clip=5.0, n=None),
+}
+_CHANGEABLE = {"epochs", "max_steps", "no_progress", "resume", "quiet", "func", "command"}
+
+
+def _family(task: str) -> str:
+    return "mlp" if task in MLP_TASKS else ("seq" if task in SEQ_TASKS else "charlm")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model on a task (writes checkpoint, history CSV/JSON, loss.png)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("task", choices=TASKS, help="2-D classification (MLP), sequence task (RNN/LSTM/GRU) or charlm")
+    g = p.add_argument_group("data")
+    g.add_argument("--n", type=int, default=None, help="number of generated samples (default: 400 for 2-D sets, 1024 for sequences)")
+    g.add_argument("--difficulty", type=float, default=None,
+                   help="task knob: sequence length (sine, adding, parity), delay (copy), min length (reber), turns (spirals)")
+    g.add_argument("--noise", type=float, default=None, help="noise level of the generated data")
+    g.add_argument("--val-fraction", type=float, default=None, help="held-out fraction for validation (default 0.2; charlm 0.1)")
+    g.add_argument("--corpus", default="en", help="charlm: 'en' (stdlib docstrings), 'es' (bptt's Spanish text) or a UTF-8 file path")
+    g.add_argument("--max-chars", type=int, default=300_000, help="charlm: use at most this many characters of the corpus")
+    g.add_argument("--seq-len", type=int, default=64, help="charlm: truncated-BPTT length (characters per chunk)")
+    m = p.add_argument_group("model")
+    m.add_argument("--cell", choices=["rnn", "rnn-relu", "lstm", "gru"], default="lstm", help="recurrent cell (sequence tasks, charlm)")
+    m.add_argument("--hidden", type=int, default=None, help="hidden size")
+    m.add_argument("--layers", type=int, default=None, help="hidden layers (MLP, default 2) or stacked recurrent layers (default 1)")
+    m.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"], help="MLP hidden activation")
+    m.add_argument("--dropout", type=float, default=0.0, help="dropout between stacked recurrent layers")
+    m.add_argument("--embedding-dim", type=int, default=None, help="charlm: embedding width (default: one-hot input)")
+    m.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    o = p.add_argument_group("optimization")
+    o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    o.add_argument("--lr", type=float, default=None, help="learning rate")
+    o.add_argument("--momentum", type=float, default=0.0, help="sgd/rmsprop momentum")
+    o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
+    o.add_argument("--weight-decay", type=float, default=0.0, help="optimizer weight decay (L2 as decay; AdamW: decoupled)")
+    o.add_argument("--l1", type=float, default=0.0, help="L1 penalty strength (loss term)")
+    o.add_argument("--l2", type=float, default=0.0, help="L2 penalty strength (loss term, λ/2 Σθ²)")
+    o.add_argument("--reg-params", choices=["weights", "all"], default="weights", help="parameters the decay/penalties apply to")
+    o.add_argument("--clip", type=float, default=None, help="clip the global gradient norm (default: off for MLPs, 1 for sequences, 5 for charlm; 0 = off)")
+    o.add_argument("--schedule", choices=SCHEDULES, default="none", help="learning-rate schedule, stepped per epoch")
+    o.add_argument("--gamma", type=float, default=0.5, help="step/exp schedule factor")
+    o.add_argument("--step-size", type=int, default=10, help="step schedule: epochs between decays")
+    o.add_argument("--tbptt", type=int, default=None, help="sequence tasks: truncated-BPTT length (fixed-length tasks)")
+    r = p.add_argument_group("run")
+    r.add_argument("--epochs", type=int, default=None)
+    r.add_argument("--batch-size", type=int, default=None)
+    r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
+    r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", default=None, help="output folder (default runs/TASK)")
+    r.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
+    r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz with its saved settings")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    r.add_argument("--sample-chars", type=int, default=200, help="charlm: characters to sample at the end (0 = none)")
+    r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
+    p.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="generate text from a char-LM checkpoint")
+    s.add_argument("checkpoint", help="a checkpoint.npz written by 'bptt train charlm'")
+    s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
+    s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
+    s.add_argument("-n", type=int, default=300, help="characters to generate")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_sample)
+
+
+# -- building a run ------------------------------------------------------------------------------
+def _resolve(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the task-dependent defaults (None) in place."""
+    d = DEFAULTS[_family(args.task)]
+    for k in ("epochs", "batch_size", "lr", "hidden", "layers", "n"):
+        if getattr(args, k) is None:
+            setattr(args, k, d[k])
+    if args.val_fraction is None:
+        args.val_fraction = 0.1 if args.task == "charlm" else 0.2
+    if args.clip is None:
+        args.clip = d["clip"]
+    if args.clip == 0:
+        args.clip = None
+    if args.out is None:
+        args.out = os.path.join("runs", args.task)
+    return args
+
+
+def _optimizer(args: argparse.Namespace, model: Any) -> Any:
+    from ..optim import SGD, Adagrad, Adam, AdamW, RMSprop, decay_groups
+
+    params = decay_groups(model, args.weight_decay, args.reg_params) if args.weight_decay else model.parameters()
+    if args.optimizer == "sgd":
+        return SGD(params, lr=args.lr, momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay)
+    if args.optimizer == "adagrad":
+        return Adagrad(params, lr=args.lr, weight_decay=args.weight_decay)
+    if args.optimizer == "rmsprop":
+        return RMSprop(params, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    cls = Adam if args.optimizer == "adam" else AdamW
+    return cls(params, lr=args.lr, weight_decay=args.weight_decay)
+
+
+def _scheduler(args: argparse.Namespace, opt: Any) -> Any:
+    from ..optim import CosineAnnealingLR, ExponentialLR, StepLR
+
+    if args.schedule == "step":
+        return StepLR(opt, args.step_size, args.gamma)
+    if args.schedule == "exp":
+        return ExponentialLR(opt, args.gamma)
+    if args.schedule == "cosine":
+        return CosineAnnealingLR(opt, args.epochs)
+    return None
+
+
+def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The Trainer for these (resolved) arguments, and facts for the summary."""
+    from ..data import CharVocab, load_corpus, make_task, split_ids
+    from ..nn import MLP
+    from ..optim import Regularizer
+    from .models import CharRNN, SequenceNet
+    from .objectives import CharLMObjective, SupervisedObjective
+    from .trainer import EarlyStopping, Trainer
+
+    dtype = np.dtype(args.dtype)
+    facts: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if args.task == "charlm":
+        text, name = load_corpus(args.corpus, max_chars=args.max_chars)
+        vocab = CharVocab.from_text(text)
+        ids = vocab.encode(text)
+        train_ids, val_ids = split_ids(ids, args.val_fraction)
+        model = CharRNN(len(vocab), args.hidden, args.cell, args.layers, args.embedding_dim, args.dropout, dtype, args.seed)
+        objective = CharLMObjective(model, train_ids, args.batch_size, args.seq_len)
+        val = val_ids
+        extra["vocab"] = vocab.to_array()
+        facts.update(corpus=name, chars=len(text), vocab=len(vocab), train_chars=len(train_ids), val_chars=len(val_ids))
+        facts["vocab_obj"] = vocab
+    else:
+        data = make_task(args.task, args.n, args.difficulty, args.noise, args.seed, dtype)
+        train, val = data.split(args.val_fraction, seed=args.seed)
+        if args.task in MLP_TASKS:
+            sizes = [data.input_size] + [args.hidden] * args.layers + [data.output_size]
+            model = MLP(sizes, activation=args.activation, dtype=dtype, seed=args.seed)
+        else:
+            readout = "all" if data.per_step else "last"
+            model = SequenceNet(args.cell, data.input_size, args.hidden, data.output_size, readout, args.layers,
+                                args.dropout, dtype, args.seed)
+        objective = SupervisedObjective(model, train, args.batch_size, seed=args.seed, tbptt=args.tbptt)
+        facts.update(train=len(train), val=len(val), data=data.name)
+    opt = _optimizer(args, model)
+    reg = Regularizer(args.l1, args.l2, args.reg_params) if (args.l1 or args.l2) else None
+    es = EarlyStopping(patience=args.patience) if args.patience else None
+    os.makedirs(args.out, exist_ok=True)
+    settings = {k: v for k, v in vars(args).items() if k not in _CHANGEABLE}
+    meta = {"task": args.task, "model": model.config() if hasattr(model, "config") else {"model": "mlp", "sizes": model.sizes},
+            "settings": settings}
+    trainer = Trainer(objective, opt, scheduler=_scheduler(args, opt), clip_norm=args.clip, regularizer=reg, val_data=val,
+                      early_stopping=es, checkpoint=os.path.join(args.out, "checkpoint.npz"),
+                      checkpoint_every=args.checkpoint_every, progress=False if args.no_progress else None,
+                      log=log, log_every=max(1, args.epochs // 25), meta=meta, extra_arrays=extra)
+    facts["parameters"] = int(sum(p.data.size for p in model.parameters()))
+    return trainer, facts
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    ckpt = os.path.join(args.out or os.path.join("runs", args.task), "checkpoint.npz")
+    if args.resume:
+        from .checkpoint import load_npz
+
+        if not os.path.exists(ckpt):
+            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt!r} (pass the same --out as the first run)")
+        saved = json.loads(str(load_npz(ckpt)["meta.json"]))
+        if saved.get("task") != args.task:
+            raise ValueError(f"--resume: {ckpt!r} is a {saved.get('task')!r} run, not {args.task!r}")
+        for k, v in saved["settings"].items():
+            setattr(args, k, v)
+    args = _resolve(args)
+    log = None if args.quiet else print
+    trainer, facts = build_run(args, log)
+    vocab = facts.pop("vocab_obj", None)
+    if not args.quiet:
+        about = ", ".join(f"{k} {v}" for k, v in facts.items())
+        print(f"bptt train {args.task}: {about}; {args.optimizer} lr {args.lr}, batch {args.batch_size}"
+              + (f", clip {args.clip}" if args.clip else "") + f" -> {args.out}")
+    t0 = time.perf_counter()
+    hist = trainer.fit(args.epochs, max_steps=args.max_steps, resume=ckpt if args.resume else None)
+    seconds = time.perf_counter() - t0
+    paths = hist.save(args.out)
+    try:
+        png = hist.plot(os.path.join(args.out, "loss.png"), title=f"bptt train {args.task}")
+    except ImportError:
+        png = None
+    if not args.quiet:
+        last = {k: v for k, v in (hist.epochs[-1] if hist.epochs else {}).items() if k.startswith(("val_", "train_"))}
+        print(f"{hist.info.get('stopped')} in {seconds:.1f}s; " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if v is not None))
+        print(f"wrote {trainer.checkpoint}, {paths['json']}, {paths['csv']}, {paths['steps_csv']}" + (f", {png}" if png else ""))
+    if vocab is not None and args.sample_chars and not hist.info.get("interrupted"):
+        from .sampling import sample
+
+        text = sample(trainer.model, vocab, args.sample_chars, temperature=args.temperature, seed=args.seed)
+        print(f"--- sample (temperature {args.temperature}) ---\n{text}")
+    if hist.info.get("interrupted"):
+        print(f"interrupted: checkpoint saved to {trainer.checkpoint}; continue with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
+    """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm``."""
+    from ..data import CharVocab
+    from .checkpoint import load_npz
+    from .models import CharRNN
+
+    arrays = load_npz(path)
+    if "meta.json" not in arrays or "extra.vocab" not in arrays:
+        raise ValueError(f"checkpoint: {path!r} is not a char-LM checkpoint (no meta.json / vocabulary)")
+    meta = json.loads(str(arrays["meta.json"]))
+    if meta.get("model", {}).get("model") != "charlm":
+        raise ValueError(f"checkpoint: {path!r} holds a {meta.get('task')!r} model, not a char-LM")
+    model = CharRNN.from_config(meta["model"])
+    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    return model, CharVocab.from_array(arrays["extra.vocab"]), meta
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sampling import sample
+
+    if not os.path.exists(args.checkpoint):
+        raise FileNotFoundError(f"checkpoint: no such file {args.checkpoint!r}")
+    model, vocab, _ = load_charlm(args.checkpoint)
+    text = sample(model, vocab, args.n, prime=args.prime, temperature=args.temperature, seed=args.seed)
+    print(args.prime + text)
+    return 0
