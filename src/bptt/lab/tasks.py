@@ -6,6 +6,11 @@
             cross-entropy; accuracy over the 10 recalled symbols; chance = 1/8.
     sine    noisy sine (noise 0.1) of length T → the clean sine one step ahead, at every step; MSE;
             "correct" when |ŷ_t − y_t| < 0.1; chance = predicting the mean.
+
+:func:`variable_mean` is the variable-length task of the ``lengths`` experiment (not in
+:mod:`bptt.data`, so it is written here): values U(0, 1) for ℓ ∈ [ℓ_min, T] steps,
+zero-padded to T; the target is their mean (1/ℓ) Σ_{t≤ℓ} x_t, so the model must know
+where each sequence ends.
 """
 
 from __future__ import annotations
@@ -101,3 +106,29 @@ def sequence_task(name: str, T: int, dtype=np.float64) -> SequenceTask:
         chance_accuracy=lambda y: 1.0 / K,
         chance_mse=lambda y: float("nan"),
     )
+
+
+def variable_mean(n: int, T: int, rng: np.random.Generator, min_length: int = 2,
+                  dtype=np.float64) -> tuple[Array, Array, Array]:
+    """Variable-length sequences padded at the end, their lengths, and y = the mean of the valid values.
+
+    Shapes: x (n, T, 1), y (n, 1), lengths (n,) int64 in [min_length, T]
+    """
+    from ..data import pad_sequences
+
+    lengths = rng.integers(min_length, T + 1, n)
+    seqs = [rng.uniform(0.0, 1.0, (int(ell), 1)) for ell in lengths]
+    x, lengths = pad_sequences(seqs, 0.0, dtype=dtype)
+    if x.shape[1] < T:  # no sequence drew the full length: pad to T anyway
+        x = np.concatenate([x, np.zeros((n, T - x.shape[1], 1), dtype=dtype)], axis=1)
+    y = np.array([s.mean() for s in seqs], dtype=dtype)[:, None]
+    return x, y, lengths
+
+
+def pad_front(x: Array, lengths: Array) -> Array:
+    """The same sequences with the padding moved to the front (each ends at step T)."""
+    out = np.zeros_like(x)
+    T = x.shape[1]
+    for b, ell in enumerate(lengths):
+        out[b, T - ell:] = x[b, :ell]
+    return out
