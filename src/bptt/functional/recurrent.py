@@ -24,6 +24,47 @@ Variable lengths follow ``pack_padded_sequence``: a sequence of length ℓ updat
 its state only for t < ℓ, its outputs past ℓ are zero, and the reverse direction
 reads each sequence from its own last valid step backwards.
 
+Two ways for a cell to run through the loop
+-------------------------------------------
+*The step protocol* (every cell has it; it is also what the one-step functions
+of :mod:`bptt.functional.cellstep` use): ``step_forward`` returns new arrays
+and a per-step cache, ``step_backward`` returns ``(dP_t, dQ_t, dh_{t−1},
+dc_{t−1})``. Simple to read and to write — a new cell needs only this.
+
+*The buffered protocol* (a cell with ``buffered = True``; the built-in cells
+all have it). Here the steps write into arrays the layer allocates once per
+call, so a step is a handful of NumPy calls with ``out=`` and no allocation,
+and everything that does not depend on the recursion is done for all steps at
+once outside the loop. The layer cache ``S`` (:class:`LayerCache`) carries:
+
+    S.P (T, B, G·H)   the input projections; the cell may overwrite P[t]
+                      during step t with what its backward needs (e.g. the
+                      activated gates) — P is the cell's per-step storage
+    S.H (T+1, B, H)   S.H[0] = h0, step t writes S.H[t+1] = h_t
+    S.C (T+1, B, H)   the same for c (cells with a cell state), else None
+
+and the cell implements
+
+    prepare_forward(S)         once, before P exists: set S.W_in / S.b_in (the
+                               weight and bias of the input GEMM, default W_ih
+                               and None) and anything the steps need
+    step_forward_into(t, S)    read P[t], H[t], C[t]; write H[t+1], C[t+1]
+    prepare_backward(S)        once, before the backward loop: every factor that
+                               does not depend on the recursion, for all steps;
+                               set S.dP (T, B, G·H) and S.dQ (or S.dQ = S.dP)
+    step_backward_into(t, g, dc, S) -> (dh_{t−1}, dc_{t−1})
+                               g = ∂L/∂h_t and dc = ∂L/∂c_t in total; write
+                               S.dP[t] and S.dQ[t]. Never write into g or dc,
+                               and return arrays that do not alias them.
+
+plus, optionally, ``weight_hh_grad_seq(dQ, S) -> dW_hh`` when dW_hh is not
+dQᵀ H_prev (the textbook GRU). Forward buffers belong to the cache, so backward
+can be run again on the same cache; backward's scratch is allocated per call.
+``dP`` is always the gradient with respect to the *unscaled* pre-activation: a
+cell that pre-scales its gate rows in ``S.W_in`` (σ(z) = ½·tanh(z/2) + ½ with
+the sigmoid rows halved, one transcendental call for all gates) undoes that in
+its own backward, and the layer uses the original W_ih / W_hh for dX and dh.
+
 Shapes (time-major, G = number of gate blocks, H = hidden size):
     x: (T, B, I)        h0, c0: (B, H)        W_ih: (G·H, I)    W_hh: (G·H, H)
     b_ih, b_hh: (G·H,) or None               lengths: (B,) ints in [1, T] or None
@@ -32,7 +73,7 @@ Shapes (time-major, G = number of gate blocks, H = hidden size):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,7 +82,11 @@ Array = np.ndarray
 
 
 class Cell(Protocol):
-    """What a recurrent cell must provide to run through :func:`layer_forward`."""
+    """What a recurrent cell must provide to run through :func:`layer_forward`.
+
+    The step protocol below is required; ``buffered = True`` and the four
+    buffered methods (see the module docstring) are the fast path.
+    """
 
     gates: int  # G: number of H-sized blocks in W_ih / W_hh
     has_cell_state: bool  # True for the LSTM (it carries c)
@@ -78,19 +123,44 @@ def weight_hh_grad(cell: Cell, dQ: Array, h_prev: Array, steps: list) -> Array:
     return np.dot(dQ.T, h_prev)
 
 
-@dataclass
 class LayerCache:
-    """Everything :func:`layer_backward` needs from :func:`layer_forward`."""
+    """Everything :func:`layer_backward` needs from :func:`layer_forward`.
 
-    cell: Cell
-    x: Array  # (T, B, I) in processing order (already reversed for the reverse direction)
-    h_prev: Array  # (T, B, H): h_{t−1} for every step
-    steps: list  # per-step caches of the cell
-    W_ih: Array
-    W_hh: Array
-    has_bias: bool
-    mask: Array | None  # (T, B, 1) 1.0 where t < length, else None
-    order: Array | None  # (T, B) time index gather for the reverse direction, else None
+    Always: ``cell``, ``x`` (T, B, I) in processing order (already reversed for
+    the reverse direction), ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``,
+    ``has_bias``, ``mask`` ((T, B, 1) 1.0 where t < length, else None),
+    ``order`` ((T, B) time gather of the reverse direction, else None).
+    Buffered cells: ``P``, ``H``, ``C`` (see the module docstring) and whatever
+    the cell adds. Step cells: ``h_prev`` (T, B, H) and ``steps`` (per-step caches).
+    """
+
+    def __init__(self, cell, x, W_ih, W_hh, b_ih, b_hh, mask, order) -> None:
+        self.cell = cell
+        self.x = x
+        self.W_ih = W_ih
+        self.W_hh = W_hh
+        self.b_ih = b_ih
+        self.b_hh = b_hh
+        self.has_bias = b_ih is not None
+        self.mask = mask
+        self.order = order
+        T, B = x.shape[0], x.shape[1]
+        self.T, self.B, self.hidden = T, B, W_hh.shape[1]
+        self.dtype = np.result_type(x.dtype, W_ih.dtype, W_hh.dtype)
+        self.C = None
+
+    @property
+    def cell_state_seq(self) -> Array | None:
+        """c_t of every step (T, B, H) in processing order (None without a cell state).
+
+        Past a sequence's length this is the carried state, not zero.
+        """
+        if self.C is not None:
+            return self.C[1:]
+        steps = getattr(self, "steps", None)
+        if steps and getattr(self.cell, "has_cell_state", False):
+            return np.stack([st[1] for st in steps])
+        return None
 
 
 def length_mask(lengths: Array, T: int, dtype: np.dtype) -> Array:
@@ -115,6 +185,38 @@ def _gather_time(a: Array, order: Array) -> Array:
     return a[order, np.arange(a.shape[1])[None, :]]
 
 
+# -- BLAS threads for the per-step GEMMs ---------------------------------------
+# The recurrent GEMM of one step, (B × H)·(H × G·H), is small. OpenBLAS splits
+# mid-sized ones over its threads, and there the hand-off costs more than it
+# saves (measured on 2 cores: (32×256)·(256×256) takes 80 µs on one thread and
+# 120 µs on two); tiny ones it already runs on one thread, large ones gain from
+# two. Inside that band the loop runs with one BLAS thread (threadpoolctl, an
+# optional dependency); the big GEMMs outside the loop keep every thread.
+_ONE_THREAD_BAND = (1 << 18, 1 << 22)  # B·H·G·H multiply-adds of one step
+_controller: Any = None
+
+
+def _blas_threads_for_loop(B: int, H: int, GH: int):
+    work = B * H * GH
+    if not (_ONE_THREAD_BAND[0] <= work < _ONE_THREAD_BAND[1]):
+        return nullcontext()
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _controller = False
+        else:
+            _controller = ThreadpoolController()
+    if _controller is False:
+        return nullcontext()
+    blas = _controller.select(user_api="blas")
+    if all(p.num_threads <= 1 for p in blas.lib_controllers):
+        return nullcontext()
+    return blas.limit(limits=1)
+
+
+# -- forward --------------------------------------------------------------------
 def layer_forward(
     cell: Cell,
     x: Array,
@@ -131,26 +233,40 @@ def layer_forward(
 
     Returns (out, h_T, c_T, cache); see the module docstring for the equations
     and shapes. With ``lengths``, h_T/c_T are each sequence's state after its
-    own last valid step.
+    own last valid step. For a buffered cell ``out``, ``h_T`` and ``c_T`` may
+    be read-only views of the cache (copy them to modify them).
     """
     T, B, I = x.shape
-    H = W_hh.shape[1]
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
-    b_all, b_step = cell.split_bias(b_ih, b_hh)
-    P = np.dot(xs.reshape(T * B, I), W_ih.T)
+    mask = None if lengths is None else length_mask(lengths, T, x.dtype)
+    S = LayerCache(cell, xs, W_ih, W_hh, b_ih, b_hh, mask, order)
+    if getattr(cell, "buffered", False):
+        out, h, c = _forward_buffered(S, h0, c0)
+    else:
+        out, h, c = _forward_steps(S, h0, c0)
+    if reverse:
+        out = _gather_time(out, order)
+    return out, h, c, S
+
+
+def _forward_steps(S: LayerCache, h0: Array, c0: Array | None):
+    """The step protocol: each step returns new arrays and its cache."""
+    cell, xs, mask = S.cell, S.x, S.mask
+    T, B, I = xs.shape
+    H = S.hidden
+    b_all, b_step = cell.split_bias(S.b_ih, S.b_hh)
+    P = np.dot(xs.reshape(T * B, I), S.W_ih.T)
     if b_all is not None:
         P += b_all
     P = P.reshape(T, B, cell.gates * H)
-    mask = None if lengths is None else length_mask(lengths, T, x.dtype)
-
-    out = np.empty((T, B, H), dtype=x.dtype)
-    h_prev = np.empty((T, B, H), dtype=x.dtype)
+    out = np.empty((T, B, H), dtype=P.dtype)
+    h_prev = np.empty((T, B, H), dtype=P.dtype)
     steps = []
     h, c = h0, c0
     for t in range(T):
         h_prev[t] = h
-        h_new, c_new, step = cell.step_forward(P[t], h, c, W_hh, b_step)
+        h_new, c_new, step = cell.step_forward(P[t], h, c, S.W_hh, b_step)
         steps.append(step)
         if mask is None:
             h, c = h_new, c_new
@@ -161,12 +277,60 @@ def layer_forward(
             h = out[t] + (1 - m) * h
             if c is not None:
                 c = m * c_new + (1 - m) * c
-    if reverse:
-        out = _gather_time(out, order)
-    cache = LayerCache(cell, xs, h_prev, steps, W_ih, W_hh, b_ih is not None, mask, order)
-    return out, h, c, cache
+    S.h_prev, S.steps = h_prev, steps
+    return out, h, c
 
 
+def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
+    """The buffered protocol: steps write into P, H, C (see the module docstring)."""
+    cell, xs, mask = S.cell, S.x, S.mask
+    T, B, I = xs.shape
+    H, dtype = S.hidden, S.dtype
+    S.W_in, S.b_in = S.W_ih, None
+    cell.prepare_forward(S)
+    P = np.dot(xs.reshape(T * B, I), S.W_in.T)
+    if S.b_in is not None:
+        P += S.b_in
+    S.P = P.reshape(T, B, P.shape[1])
+    S.H = Hs = np.empty((T + 1, B, H), dtype=dtype)
+    if h0 is None:
+        Hs[0] = 0
+    else:
+        Hs[0] = h0
+    Cs = None
+    if cell.has_cell_state:
+        S.C = Cs = np.empty((T + 1, B, H), dtype=dtype)
+        if c0 is None:
+            Cs[0] = 0
+        else:
+            Cs[0] = c0
+    step = cell.step_forward_into
+    with _blas_threads_for_loop(B, H, S.P.shape[2]):
+        if mask is None:
+            for t in range(T):
+                step(t, S)
+        else:
+            frozen = mask == 0  # (T, B, 1): sequences already past their length keep their state
+            for t in range(T):
+                step(t, S)
+                np.copyto(Hs[t + 1], Hs[t], where=frozen[t])
+                if Cs is not None:
+                    np.copyto(Cs[t + 1], Cs[t], where=frozen[t])
+    if mask is None:
+        out = Hs[1:]
+        out.flags.writeable = False  # a view of the cache: backward reads it
+    else:
+        out = Hs[1:] * mask  # outputs past each length are zero
+    h = Hs[T]
+    h.flags.writeable = False
+    c = None
+    if Cs is not None:
+        c = Cs[T]
+        c.flags.writeable = False
+    return out, h, c
+
+
+# -- backward -------------------------------------------------------------------
 def layer_backward(
     dout: Array | None,
     dh_T: Array | None,
@@ -177,20 +341,54 @@ def layer_backward(
     """Backpropagate through time for one direction of one layer.
 
     ``dout`` (T, B, H) is ∂L/∂out, ``dh_T``/``dc_T`` (B, H) are ∂L/∂h_T, ∂L/∂c_T;
-    any of them may be None (zero). Nothing given is modified.
+    any of them may be None (zero). Nothing given is modified, the cache
+    included (backward may run again on it).
 
     Returns a dict with dx (T, B, I), dh0, dc0 (B, H), dW_ih, dW_hh, db_ih,
     db_hh and, with ``keep_dh``, dh (T, B, H): the total ∂L/∂h_t of every step
     (what ``h_t.retain_grad()`` shows in torch).
     """
-    cell, xs, order, mask = cache.cell, cache.x, cache.order, cache.mask
+    S = cache
+    cell, xs, order = S.cell, S.x, S.order
     T, B, I = xs.shape
-    H = cache.W_hh.shape[1]
-    GH = cell.gates * H
-    dtype = xs.dtype
+    H = S.hidden
     if dout is not None and order is not None:
         dout = _gather_time(dout, order)
+    if getattr(cell, "buffered", False):
+        dP, dQ, dh, dc, dh_steps, dW_hh_of = _backward_buffered(S, dout, dh_T, dc_T, keep_dh)
+    else:
+        dP, dQ, dh, dc, dh_steps, dW_hh_of = _backward_steps(S, dout, dh_T, dc_T, keep_dh)
+    GH = dP.shape[2]
+    dP2 = dP.reshape(T * B, GH)
+    dQ2 = dQ.reshape(T * B, GH)
+    dx = np.dot(dP2, S.W_ih).reshape(T, B, I)
+    if order is not None:
+        dx = _gather_time(dx, order)
+        if keep_dh:
+            dh_steps = _gather_time(dh_steps, order)
+    db_ih = db_hh = None
+    if S.has_bias:
+        db_ih = dP2.sum(axis=0)
+        db_hh = db_ih.copy() if dQ is dP else dQ2.sum(axis=0)
+    grads = {
+        "dx": dx,
+        "dh0": dh,
+        "dc0": dc,
+        "dW_ih": np.dot(dP2.T, xs.reshape(T * B, I)),
+        "dW_hh": dW_hh_of(dQ2),
+        "db_ih": db_ih,
+        "db_hh": db_hh,
+    }
+    if keep_dh:
+        grads["dh"] = dh_steps
+    return grads
 
+
+def _backward_steps(S: LayerCache, dout, dh_T, dc_T, keep_dh):
+    """The step protocol's backward loop."""
+    cell, mask = S.cell, S.mask
+    T, B, H, dtype = S.T, S.B, S.hidden, S.h_prev.dtype
+    GH = cell.gates * H
     dP = np.empty((T, B, GH), dtype=dtype)
     dQ = dP if cell.shared_bias_grad else np.empty((T, B, GH), dtype=dtype)
     dh_steps = np.empty((T, B, H), dtype=dtype) if keep_dh else None
@@ -203,33 +401,68 @@ def layer_backward(
         if keep_dh:
             dh_steps[t] = g
         if mask is None:
-            dP[t], dQ_t, dh, dc = cell.step_backward(g, dc, cache.steps[t], cache.W_hh)
+            dP[t], dQ_t, dh, dc = cell.step_backward(g, dc, S.steps[t], S.W_hh)
         else:
             m = mask[t]
             dc_new = None if dc is None else m * dc
-            dP[t], dQ_t, dh_prev, dc_prev = cell.step_backward(m * g, dc_new, cache.steps[t], cache.W_hh)
+            dP[t], dQ_t, dh_prev, dc_prev = cell.step_backward(m * g, dc_new, S.steps[t], S.W_hh)
             dh = dh_prev + (1 - m) * dh
             if dc is not None:
                 dc = dc_prev + (1 - m) * dc
         if dQ is not dP:
             dQ[t] = dQ_t
+    h_prev = S.h_prev.reshape(T * B, H)
+    return dP, dQ, dh, dc, dh_steps, lambda dQ2: weight_hh_grad(cell, dQ2, h_prev, S.steps)
 
-    dP2 = dP.reshape(T * B, GH)
-    dQ2 = dQ.reshape(T * B, GH)
-    dx = np.dot(dP2, cache.W_ih).reshape(T, B, I)
-    if order is not None:
-        dx = _gather_time(dx, order)
-        if keep_dh:
-            dh_steps = _gather_time(dh_steps, order)
-    grads = {
-        "dx": dx,
-        "dh0": dh,
-        "dc0": dc,
-        "dW_ih": np.dot(dP2.T, xs.reshape(T * B, I)),
-        "dW_hh": weight_hh_grad(cell, dQ2, cache.h_prev.reshape(T * B, H), cache.steps),
-        "db_ih": dP2.sum(axis=0) if cache.has_bias else None,
-        "db_hh": dQ2.sum(axis=0) if cache.has_bias else None,
-    }
-    if keep_dh:
-        grads["dh"] = dh_steps
-    return grads
+
+def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
+    """The buffered protocol's backward loop (see the module docstring)."""
+    cell, mask = S.cell, S.mask
+    T, B, H, dtype = S.T, S.B, S.hidden, S.dtype
+    cell.prepare_backward(S)
+    dh = np.zeros((B, H), dtype=dtype) if dh_T is None else dh_T
+    dc = None
+    if cell.has_cell_state:
+        dc = np.zeros((B, H), dtype=dtype) if dc_T is None else dc_T
+    dh_steps = np.empty((T, B, H), dtype=dtype) if keep_dh else None
+    step = cell.step_backward_into
+    with _blas_threads_for_loop(B, H, S.dP.shape[2]):
+        if mask is None and dout is None and not keep_dh:
+            for t in range(T - 1, -1, -1):
+                dh, dc = step(t, dh, dc, S)
+        elif mask is None:
+            gbuf = np.empty((B, H), dtype=dtype)
+            for t in range(T - 1, -1, -1):
+                g = dh_steps[t] if keep_dh else gbuf
+                if dout is None:
+                    np.copyto(g, dh)
+                else:
+                    np.add(dh, dout[t], out=g)
+                dh, dc = step(t, g, dc, S)
+        else:
+            frozen = mask == 0
+            gbuf = np.empty((B, H), dtype=dtype)
+            gm = np.empty((B, H), dtype=dtype)
+            dcm = np.empty((B, H), dtype=dtype) if dc is not None else None
+            for t in range(T - 1, -1, -1):
+                g = dh_steps[t] if keep_dh else gbuf
+                if dout is None:
+                    np.copyto(g, dh)
+                else:
+                    np.add(dh, dout[t], out=g)
+                # A finished sequence's step is the identity on (h, c): its gradient passes through.
+                np.multiply(g, mask[t], out=gm)
+                if dc is not None:
+                    np.multiply(dc, mask[t], out=dcm)
+                dh_new, dc_new = step(t, gm, dcm, S)
+                np.copyto(dh_new, dh, where=frozen[t])
+                if dc is not None:
+                    np.copyto(dc_new, dc, where=frozen[t])
+                dh, dc = dh_new, dc_new
+    hook = getattr(cell, "weight_hh_grad_seq", None)
+    if hook is not None:
+        dW_hh_of = lambda dQ2: hook(dQ2, S)  # noqa: E731
+    else:
+        h_prev = S.H[:-1].reshape(T * B, H)
+        dW_hh_of = lambda dQ2: np.dot(dQ2.T, h_prev)  # noqa: E731
+    return S.dP, S.dQ, dh, dc, dh_steps, dW_hh_of

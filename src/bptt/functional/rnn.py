@@ -28,11 +28,19 @@ class ElmanCell:
     """h_t = f(P_t + h_{t−1} W_hhᵀ), with P_t = x_t W_ihᵀ + b_ih + b_hh precomputed.
 
     Shapes: P_t (B, H), h (B, H), W_hh (H, H). Cache: h_t.
+
+    Buffered protocol (see :mod:`bptt.functional.recurrent`): step t is three
+    NumPy calls, ``H[t+1] = f(H[t] W_hhᵀ + P[t])`` written in place; backward
+    computes f'(a) = f'(h) for every step at once, then per step
+    ``dA_t = g_t ⊙ f'_t`` and ``dh_{t−1} = dA_t W_hh``. The sigmoid runs as
+    σ(a) = ½·tanh(a/2) + ½ with W_ih, W_hh and the bias halved beforehand
+    (exact: scaling by ½ is).
     """
 
     gates = 1
     has_cell_state = False
     shared_bias_grad = True
+    buffered = True
 
     def __init__(self, nonlinearity: str = "tanh") -> None:
         self.nonlinearity = nonlinearity
@@ -51,6 +59,54 @@ class ElmanCell:
     def step_backward(self, dh, dc, cache, W_hh):
         da = dh * self.act.grad_from_output(cache)
         return da, da, np.dot(da, W_hh), None
+
+    # -- buffered protocol ---------------------------------------------------
+    def prepare_forward(self, S):
+        b = None if S.b_ih is None else S.b_ih + S.b_hh
+        if self.nonlinearity == "sigmoid":
+            half = S.dtype.type(0.5)
+            S.W_in = S.W_ih * half
+            S.W_hh_T = (S.W_hh * half).T
+            S.b_in = None if b is None else b * half
+        else:
+            S.W_hh_T = S.W_hh.T
+            S.b_in = b
+
+    def step_forward_into(self, t, S):
+        h = S.H[t + 1]
+        np.dot(S.H[t], S.W_hh_T, out=h)
+        np.add(h, S.P[t], out=h)
+        nl = self.nonlinearity
+        if nl == "tanh":
+            np.tanh(h, out=h)
+        elif nl == "relu":
+            np.maximum(h, 0, out=h)
+        elif nl == "sigmoid":
+            np.tanh(h, out=h)
+            h *= 0.5
+            h += 0.5
+
+    def prepare_backward(self, S):
+        Y = S.H[1:]
+        D = np.empty_like(Y)  # f'(a_t) for every step, then dA_t in place
+        nl = self.nonlinearity
+        if nl == "tanh":
+            np.multiply(Y, Y, out=D)
+            np.subtract(1, D, out=D)
+        elif nl == "sigmoid":
+            np.subtract(1, Y, out=D)
+            D *= Y
+        elif nl == "relu":
+            np.greater(Y, 0, out=D)
+        else:
+            D.fill(1)
+        S.dP = S.dQ = D
+        S.dh_buf = np.empty((2,) + Y.shape[1:], dtype=Y.dtype)
+
+    def step_backward_into(self, t, g, dc, S):
+        d = S.dP[t]
+        np.multiply(g, d, out=d)
+        return np.dot(d, S.W_hh, out=S.dh_buf[t & 1]), None
 
 
 def rnn_step_forward(
