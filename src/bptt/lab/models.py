@@ -1,14 +1,13 @@
-"""The one model the sequence experiments need: a recurrent layer and a linear read-out.
+"""The sequence models of the lab: :class:`bptt.train.models.SequenceNet` with the two options it lacks.
 
-    h_1 … h_T = RNN/LSTM/GRU(x_1 … x_T)
-    ŷ = V h_ℓ + c                 readout="last": at each sequence's last valid step ℓ
-    ŷ_t = V h_t + c               readout="all":  at every step
+    h_1 … h_T = RNN/LSTM/GRU(x_1 … x_T);  ŷ = V h_ℓ + c  (readout "last")  or  ŷ_t = V h_t + c  ("all")
 
-Built from :mod:`bptt.nn` modules (so the optimizers of :mod:`bptt.optim`
-walk its ``parameters()``), with ``forward``/``backward`` like every module.
-Batch-first, like the data sets of :mod:`bptt.data`.
+The experiments also need an Elman RNN with a *sigmoid* non-linearity (seed 001's
+cell) and an LSTM with its forget-gate bias set to 1; both are built here on top of
+``SequenceNet`` (its ``rnn`` child is replaced by ``bptt.RNN(nonlinearity="sigmoid")``,
+and the forget block of the LSTM's biases is set as ``bptt.LSTM(forget_bias=…)`` does).
 
-Shapes: x (B, T, I); lengths (B,) or None;
+Shapes (batch-first, like :mod:`bptt.data`): x (B, T, I); lengths (B,) or None;
     readout="last": ŷ (B, O)      readout="all": ŷ (B, T, O)
 """
 
@@ -19,56 +18,27 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_choice
-from ..nn import RNN, Linear, Module
 
-Array = np.ndarray
 CELL_KINDS = ("rnn-tanh", "rnn-sigmoid", "rnn-relu", "lstm", "gru")
+_TRAIN_CELL = {"rnn-tanh": "rnn", "rnn-sigmoid": "rnn", "rnn-relu": "rnn-relu", "lstm": "lstm", "gru": "gru"}
 
 
-def make_recurrent(kind: str, input_size: int, hidden_size: int, dtype: Any = np.float64, seed: Any = None,
-                   forget_bias: float | None = None, batch_first: bool = True) -> Module:
-    """"rnn-tanh" | "rnn-sigmoid" | "rnn-relu" | "lstm" | "gru" as a bptt module (torch's init)."""
+def SequenceModel(kind: str, input_size: int, hidden_size: int, output_size: int, readout: str = "last",
+                  dtype: Any = np.float64, seed: Any = None, forget_bias: float | None = None):
+    """A ``SequenceNet`` for "rnn-tanh" | "rnn-sigmoid" | "rnn-relu" | "lstm" | "gru" (torch's init)."""
+    from ..nn import RNN
+    from ..train.models import SequenceNet
+
     check_choice("cell", kind, CELL_KINDS)
-    if kind.startswith("rnn-"):
-        return RNN(input_size, hidden_size, nonlinearity=kind[4:], batch_first=batch_first, dtype=dtype, seed=seed)
-    from ..nn import GRU, LSTM
-
-    if kind == "lstm":
-        return LSTM(input_size, hidden_size, batch_first=batch_first, dtype=dtype, seed=seed, forget_bias=forget_bias)
-    return GRU(input_size, hidden_size, batch_first=batch_first, dtype=dtype, seed=seed)
-
-
-class SequenceModel(Module):
-    """A recurrent layer (child ``rnn``) and a Linear read-out (child ``head``)."""
-
-    def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int, readout: str = "last",
-                 dtype: Any = np.float64, seed: Any = None, forget_bias: float | None = None) -> None:
-        super().__init__(dtype)
-        rng = np.random.default_rng(seed)
-        self.kind = kind
-        self.readout = check_choice("readout", readout, ("last", "all"))
-        self.add_module("rnn", make_recurrent(kind, input_size, hidden_size, dtype, rng, forget_bias))
-        self.add_module("head", Linear(hidden_size, output_size, dtype=dtype, seed=rng))
-        self._ctx = None
-
-    def forward(self, x: Array, lengths: Array | None = None) -> Array:
-        out, _ = self.rnn(x, None, lengths=lengths)
-        B, T, H = out.shape
-        if self.readout == "all":
-            self._ctx = ("all", out.shape, None)
-            return self.head(out)
-        last = (np.full(B, T) if lengths is None else np.asarray(lengths)) - 1
-        h_last = out[np.arange(B), last]
-        self._ctx = ("last", out.shape, last)
-        return self.head(h_last)
-
-    def backward(self, dy: Array) -> Array:
-        mode, shape, last = self._ctx
-        dh = self.head.backward(dy)
-        if mode == "all":
-            dout = dh
-        else:
-            dout = np.zeros(shape, dtype=self.dtype)
-            dout[np.arange(shape[0]), last] = dh
-        dx, _ = self.rnn.backward(dout)
-        return dx
+    net = SequenceNet(_TRAIN_CELL[kind], input_size, hidden_size, output_size, readout=readout, dtype=dtype, seed=seed)
+    if kind == "rnn-sigmoid":
+        net.add_module("rnn", RNN(input_size, hidden_size, nonlinearity="sigmoid", dtype=dtype,
+                                  seed=np.random.default_rng(seed).integers(2**31)))
+    if forget_bias is not None:
+        if kind != "lstm":
+            raise ValueError(f"forget_bias: only for the LSTM, got cell={kind!r}")
+        H = hidden_size
+        net.rnn._params["bias_ih_l0"].data[H:2 * H] = forget_bias  # effective forget bias b_ih + b_hh = forget_bias
+        net.rnn._params["bias_hh_l0"].data[H:2 * H] = 0.0
+    net.kind = kind
+    return net

@@ -246,7 +246,8 @@ def run_lab(out: str | os.PathLike = "lab-report", budget: str = "quick", lang: 
         except Exception as exc:  # noqa: BLE001 - a failing plot must not lose the other results
             errors[n] = f"{type(exc).__name__} while writing: {exc}"
     summary = {"budget": budget, "seed": seed, "lang": lang, "seconds": seconds,
-               "experiments": {n: {"seconds": r.meta.get("seconds"), "rows": len(r.rows)} for n, r in results.items()},
+               "experiments": {n: {"seconds": r.meta.get("seconds"), "cpu_seconds": r.meta.get("cpu_seconds"),
+                                   "rows": len(r.rows)} for n, r in results.items()},
                "errors": errors}
     (data / "summary.json").parent.mkdir(parents=True, exist_ok=True)
     (data / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")

@@ -1,9 +1,11 @@
-"""The small training loops the experiments share, on bptt's modules and :mod:`bptt.optim`.
+"""The step-based training loop of the sequence experiments, on bptt's modules and :mod:`bptt.optim`.
 
-The experiments need things a general trainer does not record — gradient norms
-per layer at every step, wall time per step, ‖∂L/∂h_t‖ profiles — so the loop
-is written out here (forward, loss, backward, optional penalty and clipping,
-``opt.step()``); it is ten lines and shows exactly what is measured.
+The epoch-based experiments (MLPs on fixed data sets) use :class:`bptt.train.Trainer`.
+The sequence experiments instead draw a *fresh* batch of the task at every step
+(an endless stream: no epochs, no over-fitting to a fixed set) and record per-step
+gradient norms per weight matrix; that loop is written out here — forward, loss,
+backward, optional penalty and clipping, ``opt.step()`` — in a few lines that show
+exactly what is measured.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..nn import CrossEntropyLoss, MSELoss
 from ..optim import SGD, Adam, clip_grad_norm_
 
 Array = np.ndarray
@@ -91,20 +92,5 @@ def train_steps(
     return hist
 
 
-def minibatches(n: int, batch_size: int, rng: np.random.Generator):
-    """Shuffled index batches covering 0…n−1 once (one epoch)."""
-    idx = rng.permutation(n)
-    return [idx[i:i + batch_size] for i in range(0, n, batch_size)]
-
-
 def mse(pred: Array, y: Array) -> float:
     return float(np.mean((pred - y) ** 2))
-
-
-def accuracy(logits: Array, labels: Array) -> float:
-    return float(np.mean(np.argmax(logits, axis=-1) == labels))
-
-
-def losses(kind: str):
-    """"mse" or "ce" loss module."""
-    return MSELoss() if kind == "mse" else CrossEntropyLoss()

@@ -82,7 +82,7 @@ class ExperimentResult:
         }
 
     def dumps(self) -> str:
-        return json.dumps(self.to_json(), allow_nan=True)
+        return json.dumps(self.to_json(), allow_nan=False)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -92,8 +92,8 @@ def _jsonable(obj: Any) -> Any:
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _jsonable(obj.tolist())
-    if isinstance(obj, np.floating):
-        return float(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None  # strict JSON: NaN/inf become null
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.bool_):
@@ -150,12 +150,17 @@ def single_thread_blas():
 
 @contextmanager
 def timer(meta: dict, key: str = "seconds"):
-    """Record the wall time of a block into ``meta[key]``."""
-    t0 = time.perf_counter()
+    """Record the wall time of a block into ``meta[key]`` and its CPU time into ``meta["cpu_" + key]``.
+
+    The CPU time is this process's: on a machine shared with other work it is the
+    better measure of what the block costs.
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
         meta[key] = time.perf_counter() - t0
+        meta["cpu_" + key] = time.process_time() - c0
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:

@@ -224,7 +224,8 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
             if T == max(cfg["lengths"]) and rho == 1.0:
                 checks.append(efficient_check(kind, prof))
             res.rows.append({"cell": kind, "rho": rho, "T": T, "grad_ratio_first_last": prof["ratio"],
-                             "log10_ratio": float(np.log10(prof["ratio"])), "rate_per_step": prof["rate"],
+                             "log10_ratio": float(np.log10(prof["ratio"])) if prof["ratio"] > 0 else -np.inf,
+                             "rate_per_step": prof["rate"],
                              "mean_act_deriv": prof["mean_act_deriv"]})
             if T == max(cfg["lengths"]):
                 res.curves.append({"config": {"cell": kind, "rho": rho, "T": T}, "name": "grad_norm_per_step",

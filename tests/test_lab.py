@@ -1,0 +1,191 @@
+"""Each experiment of the lab on its tiny budget, with assertions a broken implementation would fail."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib", reason="the lab's plots need matplotlib (bptt[lab])")
+
+from bptt.lab.experiments import EXPERIMENTS, get_experiment  # noqa: E402
+from bptt.lab.report import write_experiment  # noqa: E402
+
+_CACHE = {}
+
+
+def tiny(name):
+    """Run an experiment once per test session (several tests read the same run)."""
+    if name not in _CACHE:
+        _CACHE[name] = get_experiment(name).run(budget="tiny", seed=0, progress=False)
+    return _CACHE[name]
+
+
+def _rows(res, **where):
+    return [r for r in res.rows if all(r[k] == v for k, v in where.items())]
+
+
+# -- vanishing ---------------------------------------------------------------------------------
+def test_vanishing_gradient_profiles():
+    res = tiny("vanishing")
+    cfg = res.meta["config"]
+    assert len(res.rows) == len(cfg["cells"]) * len(cfg["radii"]) * len(cfg["lengths"])
+    # tanh RNN, spectral radius 0.5, T = 50: the gradient at k = 1 is many orders below the one at k = T
+    r = _rows(res, cell="rnn-tanh", rho=0.5, T=50)[0]
+    assert r["log10_ratio"] < -6 and r["rate_per_step"] < 0.6
+    # ... and the decay is geometric: the ratio shrinks with T
+    ratios = [_rows(res, cell="rnn-tanh", rho=0.5, T=T)[0]["grad_ratio_first_last"] for T in cfg["lengths"]]
+    assert ratios == sorted(ratios, reverse=True)
+    # ReLU has no saturation: at radius 2 the gradient grows going back in time
+    assert _rows(res, cell="rnn-relu", rho=2.0, T=50)[0]["rate_per_step"] > 1.2
+    # sigmoid (f' <= 1/4) decays fastest at radius 0.5
+    assert _rows(res, cell="rnn-sigmoid", rho=0.5, T=50)[0]["rate_per_step"] < r["rate_per_step"]
+    # the products of the reference's Jacobians are the efficient recursion's ∂L/∂h_k
+    assert res.meta["jacobian_products_vs_efficient_max_rel"] < 1e-10
+    M = np.asarray(res.arrays["map/rnn-tanh/0.5"])
+    T = cfg["map_T"]
+    assert M.shape == (T + 1, T + 1) and np.all(np.isnan(M[np.triu_indices(T + 1, 1)]))
+    assert np.allclose(np.diag(M), 1.0) and M[T, 0] < 1e-4 * M[T, T - 1]
+
+
+def test_vanishing_lstm_solves_adding_where_tanh_rnn_stays_at_chance():
+    # Stated threshold: adding problem, T = 20, 400 Adam steps (lr 0.01, batch 128, clip 5, 32 units).
+    # "Solved": test MSE < 0.05 and >= 50 % of answers within 0.04; "at chance": MSE > 0.1 (predicting
+    # the mean gives ~1/6) and accuracy below twice the accuracy of predicting the mean.
+    res = tiny("vanishing")
+    rows = {r["cell"]: r for r in res.tables["learning"]["rows"] if r["task"] == "adding" and r["T"] == 20}
+    lstm, rnn = rows["lstm"], rows["rnn-tanh"]
+    assert lstm["mse"] < 0.05 and lstm["accuracy"] >= 0.5, lstm
+    assert rnn["mse"] > 0.1 and rnn["accuracy"] < 2 * rnn["chance_accuracy"], rnn
+    # the trained LSTM's prediction still depends on step 1; the tanh RNN's does not
+    sens = {c["config"]["cell"]: c["y"] for c in res.curves_named("trained_sensitivity")}
+    assert sens["lstm"][1] / sens["lstm"][20] > 0.1
+    assert sens["rnn-tanh"][1] / sens["rnn-tanh"][20] < 1e-3
+
+
+# -- activations -------------------------------------------------------------------------------
+def test_activations():
+    res = tiny("activations")
+    cfg = res.meta["config"]
+    assert len(res.rows) == len(cfg["mlp_acts"]) + len(cfg["rnn_acts"])
+    assert len(res.tables["runs"]["rows"]) == cfg["seeds"] * len(res.rows)
+    mlp = {r["activation"]: r for r in res.rows if r["model"] == "mlp"}
+    # ReLU converges on the spirals; a 3-hidden-layer sigmoid MLP does not within the budget
+    assert mlp["relu"]["reached"] == f"{cfg['seeds']}/{cfg['seeds']}" and mlp["relu"]["val_accuracy_mean"] > 0.9
+    assert mlp["sigmoid"]["reached"] == f"0/{cfg['seeds']}" and mlp["sigmoid"]["val_accuracy_mean"] < 0.7
+    assert mlp["relu"]["epochs_or_steps_to_target_mean"] < cfg["epochs"]
+    # why: almost no gradient reaches the sigmoid's first layer
+    assert mlp["sigmoid"]["first_last_grad_ratio"] < 0.05 * mlp["relu"]["first_last_grad_ratio"]
+    rnn = {r["activation"]: r for r in res.rows if r["model"] == "rnn"}
+    for act, r in rnn.items():  # every RNN learns the sine far below predicting the mean
+        assert r["final_loss_mean"] < 0.2 * res.meta["rnn_chance_mse"], act
+    assert all(math.isfinite(r["val_accuracy_std"]) for r in mlp.values())
+
+
+# -- regularization ----------------------------------------------------------------------------
+def test_regularization_l1_drives_more_weights_to_zero_than_l2():
+    res = tiny("regularization")
+    lams = res.meta["config"]["strengths"]
+    assert len(res.rows) == 1 + 2 * len(lams)
+    none = _rows(res, penalty="none")[0]
+    assert none["val_loss"] > none["train_loss"]  # the over-sized net over-fits without a penalty
+    for lam in lams:
+        l1, l2 = _rows(res, penalty="l1", strength=lam)[0], _rows(res, penalty="l2", strength=lam)[0]
+        assert l1["near_zero_1e-2"] > l2["near_zero_1e-2"] + 0.2, lam
+        assert l1["near_zero_1e-2"] > none["near_zero_1e-2"] and l2["weight_norm"] < none["weight_norm"]
+    l2s = sorted(_rows(res, penalty="l2"), key=lambda r: r["strength"])
+    assert [r["weight_norm"] for r in l2s] == sorted((r["weight_norm"] for r in l2s), reverse=True)
+    # some penalty generalises better than none
+    assert min(r["val_loss"] for r in res.rows if r["penalty"] != "none") < none["val_loss"]
+
+
+# -- batch size --------------------------------------------------------------------------------
+def test_batch_size():
+    res = tiny("batch-size")
+    cfg = res.meta["config"]
+    rows = {r["batch_size"]: r for r in res.rows}
+    assert sorted(rows) == sorted(cfg["batch_sizes"])
+    n_train = 512
+    for bs, r in rows.items():
+        assert r["steps_per_epoch"] == -(-n_train // bs) and r["steps"] == r["steps_per_epoch"] * cfg["epochs"]
+    # same learning rate, same epochs: many small steps get further than one full-batch step per epoch
+    assert rows[1]["final_val_loss"] < 0.5 * rows[512]["final_val_loss"]
+    # the full batch's loss has no sampling noise; single examples are noisy
+    assert rows[512]["step_loss_std_last_epoch"] == 0.0 and rows[1]["step_loss_std_last_epoch"] > 0.1
+
+
+# -- search ------------------------------------------------------------------------------------
+def test_search_samplers():
+    pytest.importorskip("optuna", reason="the search experiment uses Optuna")
+    res = tiny("search")
+    cfg = res.meta["config"]
+    n = len(cfg["grid_lr"]) * len(cfg["grid_epochs"]) * len(cfg["grid_hidden"])
+    for s in ("grid", "random", "tpe"):
+        assert len(_rows(res, sampler=s)) == n
+    grid = {(r["lr"], r["epochs"], r["hidden"]) for r in _rows(res, sampler="grid")}
+    assert grid == {(a, b, c) for a in cfg["grid_lr"] for b in cfg["grid_epochs"] for c in cfg["grid_hidden"]}
+    best = {b["sampler"]: b for b in res.tables["best"]["rows"]}
+    for s, b in best.items():
+        assert b["best_val_loss"] == min(r["val_loss"] for r in _rows(res, sampler=s))
+        lo, hi = cfg["epochs_range"]
+        assert s == "grid" or (1e-3 <= b["lr"] <= 1.0 and lo <= b["epochs"] <= hi)
+    # training is real: the best configuration found classifies the spirals well
+    assert min(b["best_val_loss"] for b in best.values()) < 0.3
+
+
+def test_search_shared_storage(tmp_path):
+    pytest.importorskip("optuna", reason="the search experiment uses Optuna")
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    kw = dict(budget="tiny", seed=3, progress=False, storage=url, samplers=("random",), grid_lr=(0.1,),
+              grid_epochs=(5,), grid_hidden=(4, 8))
+    first = get_experiment("search").run(**kw)
+    second = get_experiment("search").run(**kw)  # a second process/machine joining the same study
+    assert len(first.rows) == 2 and len(second.rows) == 4
+    assert [r["trial"] for r in second.rows] == [0, 1, 2, 3]
+
+
+# -- lengths -----------------------------------------------------------------------------------
+def test_lengths_masks_vs_padding():
+    res = tiny("lengths")
+    cells = res.meta["config"]["cells"]
+    assert len(res.rows) == len(cells) * 9
+
+    def mse(cell, tr, ev):
+        return _rows(res, cell=cell, trained_with=tr, evaluated_with=ev)[0]["mse"]
+
+    for cell in cells:
+        masked = mse(cell, "lengths", "lengths")
+        assert masked < 0.1 * res.rows[0]["predict_mean_mse"]  # it learned the mean
+        assert mse(cell, "lengths", "pad-end") > 10 * masked  # ignoring the lengths at run time
+        assert mse(cell, "pad-end", "pad-end") > 3 * masked  # training without masks
+        row = _rows(res, cell=cell, trained_with="lengths", evaluated_with="pad-end")[0]
+        assert row["mse_short"] > row["mse_long"]  # worst where there is most padding
+
+
+# -- every experiment: files, JSON, conclusions in both languages -------------------------------
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_files_and_conclusions(name, tmp_path):
+    res = tiny(name)
+    paths = write_experiment(res, tmp_path, lang="es")
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    stem = name.replace("-", "_")
+    csv_lines = (tmp_path / f"{stem}.csv").read_text().strip().splitlines()
+    assert len(csv_lines) == 1 + len(res.rows)
+    data = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert data["name"] == name and len(data["rows"]) == len(res.rows)
+    for lang in ("en", "es"):
+        text = res.conclusion(lang)
+        assert len(text) > 80 and any(ch.isdigit() for ch in text)
+    assert res.conclusion("en") != res.conclusion("es")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="name"):
+        get_experiment("dropout")
+    with pytest.raises(ValueError, match="budget"):
+        get_experiment("batch-size").run(budget="huge")
+    with pytest.raises(ValueError, match="overrides"):
+        get_experiment("batch-size").run(budget="tiny", batchsizes=(1,))
+    with pytest.raises(ValueError, match="lang"):
+        tiny("batch-size").conclusion("fr")

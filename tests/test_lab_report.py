@@ -1,0 +1,90 @@
+"""``bptt lab`` on the tiny budget: one self-contained HTML report, raw CSV/JSON, one table row per configuration."""
+
+import base64
+import csv
+import json
+import re
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="the lab's plots need matplotlib (bptt[lab])")
+pytest.importorskip("optuna", reason="the lab's search experiment uses Optuna")
+
+from bptt.cli import main  # noqa: E402
+from bptt.lab.experiments import EXPERIMENTS, get_experiment  # noqa: E402
+from bptt.lab.report import run_lab  # noqa: E402
+
+
+def _expected_rows(name):
+    """Configurations of the tiny budget, counted from the budget itself."""
+    c = get_experiment(name).BUDGETS["tiny"]
+    count = {
+        "vanishing": lambda: len(c["cells"]) * len(c["radii"]) * len(c["lengths"]),
+        "activations": lambda: len(c["mlp_acts"]) + len(c["rnn_acts"]),
+        "regularization": lambda: 1 + 2 * len(c["strengths"]),
+        "batch-size": lambda: len(c["batch_sizes"]),
+        "search": lambda: len(c["samplers"]) * len(c["grid_lr"]) * len(c["grid_epochs"]) * len(c["grid_hidden"]),
+        "lengths": lambda: len(c["cells"]) * 9,
+    }
+    return count[name]()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab")
+    rc = main(["lab", "--budget", "tiny", "--out", str(out), "--lang", "es", "--no-progress", "--jobs", "2"])
+    return rc, out
+
+
+def test_lab_writes_one_self_contained_report(lab):
+    rc, out = lab
+    assert rc == 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((out / "data" / "summary.json").read_text())
+    assert summary["errors"] == {} and set(summary["experiments"]) == set(EXPERIMENTS)
+    # every plot is embedded (and is a PNG), and nothing is loaded from elsewhere
+    imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', report)
+    pngs = sorted(p.name for p in (out / "data").glob("*.png"))
+    assert sorted(a for a, _ in imgs) == pngs and len(pngs) >= 2 * len(EXPERIMENTS)
+    assert all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for _, b in imgs)
+    assert "<script" not in report and "http://" not in report and "https://" not in report
+    # Spanish text, one section per experiment, each with a conclusion written from the numbers
+    assert 'lang="es"' in report and "Conclusión" in report
+    for name in EXPERIMENTS:
+        sec = report.split(f'<h2 id="{name}">')[1].split("<h2 ")[0]
+        concl = re.search(r'<p class="conclusion">(.*?)</p>', sec, re.S).group(1)
+        assert re.search(r"\d", concl), name
+        # the main table has one row per configuration
+        body = sec.split("<tbody>")[1].split("</tbody>")[0]
+        assert body.count("<tr>") == _expected_rows(name), name
+
+
+def test_lab_raw_data_one_row_per_configuration(lab):
+    _, out = lab
+    for name in EXPERIMENTS:
+        stem = name.replace("-", "_")
+        with open(out / "data" / f"{stem}.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == _expected_rows(name), name
+        data = json.loads((out / "data" / f"{stem}.json").read_text())
+        assert len(data["rows"]) == len(rows) and data["budget"] == "tiny"
+    # the vanishing map is in the raw data, lower-triangular
+    v = json.loads((out / "data" / "vanishing.json").read_text())
+    m = v["arrays"]["map/rnn-tanh/0.5"]
+    assert m[0][0] == pytest.approx(1.0) and str(m[0][1]).lower() in ("nan", "none")
+
+
+def test_experiment_command(tmp_path, capsys):
+    assert main(["experiment", "batch-size", "--budget", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "batch size" in printed and str(tmp_path / "batch_size_curves.png") in printed
+    assert (tmp_path / "batch_size.md").read_text().count("\n| ") >= 4
+    assert main(["experiment", "dropout", "--budget", "tiny"]) == 2
+    assert "name: expected one of" in capsys.readouterr().err
+
+
+def test_lab_rejects_unknown_names(tmp_path):
+    with pytest.raises(ValueError, match="expected one of"):
+        run_lab(out=tmp_path, budget="tiny", only=["dropout"], progress=False)
+    with pytest.raises(ValueError, match="budget"):
+        run_lab(out=tmp_path, budget="huge", progress=False)
