@@ -49,6 +49,15 @@ class GRUCell:
     precomputed by the layer.
     Shapes: P_t (B, 3H), h (B, H), W_hh (3H, H), b_step: b_hn (H,) or None.
     Cache: (h_{t−1}, [r z] (B, 2H), n, q_n = W_hn h + b_hn  or  r ⊙ h_{t−1}).
+
+    Buffered protocol (torch's form; see :mod:`bptt.functional.recurrent`;
+    the textbook form runs through the step protocol): the r, z rows of W_ih,
+    W_hh and their biases are scaled by −1 and the n rows (b_hn included) by −2,
+    exactly, so that σ(a) = 1 / (1 + e^{−a}) and tanh(u) = 2 / (1 + e^{−2u}) − 1
+    are each one ``exp``. P[t] keeps [r, z, n], ``S.Q[t]`` the recurrent
+    projection (its n block −2·q_n). Backward forms for all steps at once
+    F = [da_r, da_z, da_n] / dh and FQ = [da_r, da_z, r ⊙ da_n] / dh, so a step is
+    ``dP_t = g_t ⊙ F_t``, ``dQ_t = g_t ⊙ FQ_t``, ``dh_{t−1} = dQ_t W_hh + g_t ⊙ z``.
     """
 
     gates = 3
@@ -58,6 +67,7 @@ class GRUCell:
         self.reset_after = bool(reset_after)
         # torch's form multiplies r into b_hn's path: db_hh ≠ db_ih in the n block.
         self.shared_bias_grad = not self.reset_after
+        self.buffered = self.reset_after
 
     def split_bias(self, b_ih, b_hh):
         if b_ih is None:
@@ -110,6 +120,80 @@ class GRUCell:
         dh_prev += ds * r
         dh_prev += np.dot(dP[:, :2 * H], W_hh[:2 * H])
         return dP, dP, dh_prev, None
+
+    # -- buffered protocol (reset_after=True) ----------------------------------
+    def prepare_forward(self, S):
+        T, B, H, dt = S.T, S.B, S.hidden, S.dtype
+        scale = np.full((3 * H, 1), -1, dtype=dt)
+        scale[2 * H:] = -2
+        S.W_in = S.W_ih * scale
+        S.W_hh_T = (S.W_hh * scale).T
+        S.b_in = S.b_hn = None
+        if S.b_ih is not None:
+            b_all, b_hn = self.split_bias(S.b_ih, S.b_hh)
+            S.b_in = b_all * scale[:, 0]
+            S.b_hn = b_hn * scale[2 * H:, 0]
+        S.Q = np.empty((T, B, 3 * H), dtype=dt)
+        S.tmp = np.empty((B, H), dtype=dt)
+
+    def step_forward_into(self, t, S):
+        H = S.hidden
+        a, q, tmp = S.P[t], S.Q[t], S.tmp
+        np.dot(S.H[t], S.W_hh_T, out=q)
+        rz, qn, n = a[:, :2 * H], q[:, 2 * H:], a[:, 2 * H:]
+        np.add(rz, q[:, :2 * H], out=rz)  # −a_r, −a_z
+        np.exp(rz, out=rz)
+        np.add(rz, 1, out=rz)
+        np.divide(1, rz, out=rz)  # r, z
+        if S.b_hn is not None:
+            np.add(qn, S.b_hn, out=qn)  # −2 q_n = −2 (W_hn h + b_hn)
+        np.multiply(rz[:, :H], qn, out=tmp)
+        np.add(n, tmp, out=n)  # −2 (P_n + r ⊙ q_n)
+        np.exp(n, out=n)
+        np.add(n, 1, out=n)
+        np.divide(2, n, out=n)
+        np.subtract(n, 1, out=n)  # n = tanh(P_n + r ⊙ q_n)
+        h = S.H[t + 1]
+        np.subtract(S.H[t], n, out=h)
+        np.multiply(h, rz[:, H:], out=h)
+        np.add(h, n, out=h)  # h' = n + z ⊙ (h − n)
+
+    def prepare_backward(self, S):
+        T, B, H, dt = S.T, S.B, S.hidden, S.dtype
+        A = S.P
+        r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
+        F = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dP in place
+        FQ = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dQ in place
+        Fr, Fz, Fn, FQn = F[..., :H], F[..., H:2 * H], F[..., 2 * H:], FQ[..., 2 * H:]
+        np.multiply(n, n, out=Fn)
+        np.subtract(1, Fn, out=Fn)
+        np.subtract(1, z, out=Fz)
+        Fn *= Fz  # (1 − z)(1 − n²)
+        np.multiply(Fz, z, out=Fz)
+        np.subtract(S.H[:-1], n, out=FQn)
+        Fz *= FQn  # (h − n) z(1 − z)
+        np.subtract(1, r, out=Fr)
+        Fr *= r
+        Fr *= S.Q[..., 2 * H:]
+        Fr *= dt.type(-0.5)  # S.Q holds −2 q_n
+        Fr *= Fn  # q_n r(1 − r)(1 − z)(1 − n²)
+        FQ[..., :2 * H] = F[..., :2 * H]
+        np.multiply(r, Fn, out=FQn)
+        S.dP, S.dQ = F, FQ
+        S.F3, S.FQ3 = F.reshape(T, B, 3, H), FQ.reshape(T, B, 3, H)
+        S.z = z
+        S.dh_buf = np.empty((2, B, H), dtype=dt)
+
+    def step_backward_into(self, t, g, dc, S):
+        g3 = g[:, None, :]
+        F3, FQ3 = S.F3[t], S.FQ3[t]
+        np.multiply(g3, F3, out=F3)
+        np.multiply(g3, FQ3, out=FQ3)
+        dh = np.dot(S.dQ[t], S.W_hh, out=S.dh_buf[t & 1])
+        tmp = S.tmp
+        np.multiply(g, S.z[t], out=tmp)
+        np.add(dh, tmp, out=dh)
+        return dh, None
 
     def weight_hh_grad(self, dQ, h_prev, steps):
         """dW_hh = dQᵀ h_prev; textbook form: the n block reads r ⊙ h_prev instead.

@@ -305,7 +305,8 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
         else:
             Cs[0] = c0
     step = cell.step_forward_into
-    with _blas_threads_for_loop(B, H, S.P.shape[2]):
+    # Gates through exp: e^{x} overflows to inf for large x and 1/(1+inf) = 0 is the exact answer.
+    with _blas_threads_for_loop(B, H, S.P.shape[2]), np.errstate(over="ignore"):
         if mask is None:
             for t in range(T):
                 step(t, S)

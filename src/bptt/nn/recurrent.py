@@ -437,9 +437,9 @@ class LSTM(RNNBase):
         parts = []
         for d in range(D):
             lc: LayerCache = cache["caches"][layer * D + d]
-            c = np.stack([step[1] for step in lc.steps])  # (T, B, H) in processing order
+            c = lc.cell_state_seq  # (T, B, H) in processing order
             if lc.mask is not None:
-                c *= lc.mask
+                c = c * lc.mask
             if lc.order is not None:
                 c = c[lc.order, np.arange(c.shape[1])[None, :]]
             parts.append(c)

@@ -1,0 +1,168 @@
+"""The buffered (fast) layer loop equals the step-protocol loop and torch.
+
+Every built-in cell runs through :func:`layer_forward` on its buffered
+protocol; the step protocol (``step_forward``/``step_backward``) is the
+readable reference. Sizes here cross the thresholds where the fast path
+switches formulas (tanh through exp from B·H = 256 on, one BLAS thread for
+mid-sized step GEMMs), with masks, reverse, keep_dh, repeated backward, large
+pre-activations (exp overflow) and float32.
+"""
+
+import numpy as np
+import pytest
+
+from bptt.functional.gru import GRUCell
+from bptt.functional.lstm import LSTMCell
+from bptt.functional.recurrent import layer_backward, layer_forward
+from bptt.functional.rnn import ElmanCell
+
+
+class StepOnly:
+    """The same cell, seen by the layer only through its step protocol."""
+
+    buffered = False
+
+    def __init__(self, cell):
+        self._cell = cell
+
+    def __getattr__(self, name):
+        return getattr(self._cell, name)
+
+
+CELLS = {
+    "tanh": lambda: ElmanCell("tanh"),
+    "relu": lambda: ElmanCell("relu"),
+    "sigmoid": lambda: ElmanCell("sigmoid"),
+    "lstm": LSTMCell,
+    "gru": lambda: GRUCell(True),
+}
+
+
+def _problem(kind, T, B, I, H, dtype, seed, scale=1.0, bias=True):
+    rng = np.random.default_rng(seed)
+    cell = CELLS[kind]()
+    G = cell.gates
+    k = scale / np.sqrt(H)
+    args = dict(
+        x=rng.standard_normal((T, B, I)).astype(dtype),
+        h0=(0.5 * rng.standard_normal((B, H))).astype(dtype),
+        c0=(0.5 * rng.standard_normal((B, H))).astype(dtype) if cell.has_cell_state else None,
+        W_ih=rng.uniform(-k, k, (G * H, I)).astype(dtype),
+        W_hh=rng.uniform(-k, k, (G * H, H)).astype(dtype),
+        b_ih=rng.uniform(-k, k, G * H).astype(dtype) if bias else None,
+        b_hh=rng.uniform(-k, k, G * H).astype(dtype) if bias else None,
+    )
+    up = dict(
+        dout=rng.standard_normal((T, B, H)).astype(dtype),
+        dh_T=rng.standard_normal((B, H)).astype(dtype),
+        dc_T=rng.standard_normal((B, H)).astype(dtype) if cell.has_cell_state else None,
+    )
+    return cell, args, up
+
+
+def _run(cell, args, up, lengths=None, reverse=False, keep_dh=False):
+    a = args
+    out, h, c, cache = layer_forward(cell, a["x"], a["h0"], a["c0"], a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"],
+                                     lengths=lengths, reverse=reverse)
+    g = layer_backward(up["dout"], up["dh_T"], up["dc_T"], cache, keep_dh=keep_dh)
+    res = {"out": out, "h": h, **{k: v for k, v in g.items() if v is not None}}
+    if c is not None:
+        res["c"] = c
+    return res, cache
+
+
+def _assert_close(a, b, tol):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=0, atol=tol, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+@pytest.mark.parametrize("B,H", [(1, 2), (4, 80), (32, 256)])  # below / above B·H = 256 / in the one-thread band
+def test_buffered_equals_step_protocol(kind, B, H):
+    T = 5 if B * H > 4096 else 7
+    cell, args, up = _problem(kind, T, B, 6, H, np.float64, seed=B + H)
+    fast, _ = _run(cell, args, up, keep_dh=True)
+    ref, _ = _run(StepOnly(cell), args, up, keep_dh=True)
+    _assert_close(fast, ref, 1e-12)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_buffered_lengths_reverse_no_bias(kind, reverse):
+    cell, args, up = _problem(kind, 6, 12, 5, 24, np.float64, seed=3, bias=False)
+    lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])
+    fast, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=True)
+    ref, _ = _run(StepOnly(cell), args, up, lengths=lengths, reverse=reverse, keep_dh=True)
+    _assert_close(fast, ref, 1e-12)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_buffered_without_upstream_pieces(kind):
+    """dout=None, dh_T=None (the loop's shortest path) and dc_T=None."""
+    cell, args, up = _problem(kind, 5, 16, 4, 20, np.float64, seed=4)
+    for none in (["dout"], ["dh_T", "dc_T"], ["dout", "dc_T"]):
+        up2 = {k: (None if k in none else v) for k, v in up.items()}
+        fast, _ = _run(cell, args, up2)
+        ref, _ = _run(StepOnly(cell), args, up2)
+        _assert_close(fast, ref, 1e-12)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_buffered_backward_twice_same_result_inputs_untouched(kind):
+    cell, args, up = _problem(kind, 5, 16, 4, 20, np.float64, seed=5)
+    saved = {k: None if v is None else v.copy() for k, v in {**args, **up}.items()}
+    res, cache = _run(cell, args, up)
+    again = layer_backward(up["dout"], up["dh_T"], up["dc_T"], cache)
+    for k, v in again.items():
+        if v is not None:
+            np.testing.assert_array_equal(v, res[k], err_msg=k)
+    for k, v in {**args, **up}.items():
+        if v is not None:
+            np.testing.assert_array_equal(v, saved[k], err_msg=k)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_buffered_saturated_gates_no_warning_and_exact_limits(kind):
+    """Pre-activations of ±1e3: exp overflows to inf inside, gates come out exactly 0/1 or ±1."""
+    cell, args, up = _problem(kind, 4, 16, 4, 20, np.float64, seed=6, scale=1.0)
+    args["x"] = args["x"] * 1e3
+    fast, _ = _run(cell, args, up)  # pytest turns RuntimeWarnings into errors
+    ref, _ = _run(StepOnly(cell), args, up)
+    assert all(np.isfinite(v).all() for v in fast.values())
+    _assert_close(fast, ref, 1e-9)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_buffered_float32_stays_float32(kind):
+    cell, args, up = _problem(kind, 5, 16, 4, 24, np.float32, seed=7)
+    fast, _ = _run(cell, args, up, keep_dh=True)
+    assert all(v.dtype == np.float32 for v in fast.values())
+    ref, _ = _run(StepOnly(cell), {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
+                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()}, keep_dh=True)
+    for k in fast:
+        np.testing.assert_allclose(fast[k], ref[k], rtol=2e-4, atol=2e-4, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
+def test_buffered_outputs_are_read_only_views(kind):
+    """out/h_T alias the cache that backward reads: writing into them must fail loudly."""
+    cell, args, up = _problem(kind, 3, 4, 3, 5, np.float64, seed=8)
+    res, _ = _run(cell, args, up)
+    with pytest.raises(ValueError):
+        res["out"][0, 0, 0] = 1.0
+    with pytest.raises(ValueError):
+        res["h"][0, 0] = 1.0
+
+
+@pytest.mark.parametrize("kind,torch_name", [("tanh", "RNN"), ("lstm", "LSTM"), ("gru", "GRU")])
+def test_modules_above_thresholds_match_torch(kind, torch_name):
+    torch = pytest.importorskip("torch", reason="torch parity needs torch")
+    import bptt.nn as bnn
+    from bptt.interop.torch import compare
+
+    m = getattr(bnn, torch_name)(7, 40, num_layers=2, dtype=np.float64, seed=0)
+    x = np.random.default_rng(9).standard_normal((6, 16, 7))
+    res = compare(m, (x,))
+    assert res.max_abs <= 1e-10, str(res)
+    del torch
