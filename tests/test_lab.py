@@ -180,6 +180,14 @@ def test_files_and_conclusions(name, tmp_path):
     assert res.conclusion("en") != res.conclusion("es")
 
 
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_budgets_have_the_same_settings(name):
+    mod = get_experiment(name)
+    assert mod.NAME == name and set(mod.TITLE) == set(mod.SETUP) == {"en", "es"}
+    keys = {b: set(cfg) for b, cfg in mod.BUDGETS.items()}
+    assert set(keys) == {"tiny", "quick", "full"} and keys["tiny"] == keys["quick"] == keys["full"]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="name"):
         get_experiment("dropout")

@@ -83,6 +83,17 @@ def test_experiment_command(tmp_path, capsys):
     assert "name: expected one of" in capsys.readouterr().err
 
 
+def test_commands_are_registered(capsys):
+    from bptt.cli import build_parser
+
+    help_text = build_parser().format_help()
+    for cmd in ("explain", "experiment", "lab"):
+        assert cmd in help_text
+    with pytest.raises(SystemExit):
+        main(["lab", "--full", "--budget", "tiny"])  # one or the other
+    assert "not allowed with" in capsys.readouterr().err
+
+
 def test_lab_rejects_unknown_names(tmp_path):
     with pytest.raises(ValueError, match="expected one of"):
         run_lab(out=tmp_path, budget="tiny", only=["dropout"], progress=False)

@@ -215,7 +215,8 @@ def build_html(results: dict[str, ExperimentResult], errors: dict[str, str], fil
             parts.append(_img(p))
         for tname, (cols, rows) in res.all_tables().items():
             label = T["main"] if tname == "main" else tname
-            parts.append(f"<details open><summary>{html.escape(label)} ({len(rows)})</summary>"
+            opened = " open" if len(rows) <= 40 else ""  # long tables start folded
+            parts.append(f"<details{opened}><summary>{html.escape(label)} ({len(rows)})</summary>"
                          f"{_html_table(cols, rows)}</details>")
         links = [p for p in files.get(n, []) if p.suffix in (".csv", ".json", ".md")]
         if links:

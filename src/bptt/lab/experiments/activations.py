@@ -157,11 +157,12 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
     return res
 
 
-def _mean_curve(res: ExperimentResult, name: str, **where) -> tuple[list, np.ndarray, np.ndarray]:
+def _mean_curve(res: ExperimentResult, name: str, **where) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+    """x, the mean over seeds, and the min and max over seeds (a band that stays positive on log axes)."""
     cs = [c for c in res.curves_named(name) if all(c["config"].get(k) == v for k, v in where.items())]
     n = min(len(c["y"]) for c in cs)
     Y = np.array([c["y"][:n] for c in cs], dtype=np.float64)
-    return cs[0]["x"][:n], Y.mean(axis=0), Y.std(axis=0)
+    return cs[0]["x"][:n], Y.mean(axis=0), Y.min(axis=0), Y.max(axis=0)
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
@@ -172,18 +173,18 @@ def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
     paths = []
     fig, axes = new_figure(1, 3, width=14, height=3.6)
     for act in cfg["mlp_acts"]:
-        x, m, s = _mean_curve(res, "train_accuracy", model="mlp", activation=act)
+        x, m, lo, hi = _mean_curve(res, "train_accuracy", model="mlp", activation=act)
         axes[0].plot(x, m, label=act)
-        axes[0].fill_between(x, m - s, m + s, alpha=0.2)
-        x, m, s = _mean_curve(res, "val_loss", model="mlp", activation=act)
+        axes[0].fill_between(x, lo, hi, alpha=0.2)
+        x, m, lo, hi = _mean_curve(res, "val_loss", model="mlp", activation=act)
         axes[1].semilogy(x, m, label=act)
-        axes[1].fill_between(x, np.maximum(m - s, 1e-6), m + s, alpha=0.2)
-    axes[0].set(xlabel="epoch", ylabel="train accuracy", title="MLP on spirals")
-    axes[1].set(xlabel="epoch", ylabel="validation loss", title="MLP on spirals (mean ± std)")
+        axes[1].fill_between(x, lo, hi, alpha=0.2)
+    axes[0].set(xlabel="epoch", ylabel="train accuracy", title="MLP on spirals (mean, band: min–max)")
+    axes[1].set(xlabel="epoch", ylabel="validation loss", title="MLP on spirals (mean, band: min–max)")
     for act in cfg["rnn_acts"]:
-        x, m, s = _mean_curve(res, "test_mse", model="rnn", activation=act)
+        x, m, lo, hi = _mean_curve(res, "test_mse", model="rnn", activation=act)
         axes[2].semilogy(x, m, label=act)
-        axes[2].fill_between(x, np.maximum(m - s, 1e-6), m + s, alpha=0.2)
+        axes[2].fill_between(x, lo, hi, alpha=0.2)
     axes[2].axhline(res.meta["rnn_chance_mse"], color="k", ls="--", lw=0.8, label="predict the mean")
     axes[2].set(xlabel="step", ylabel="test MSE", title=f"RNN, sine forecast, T={cfg['rnn_T']}")
     for ax in axes:
