@@ -380,6 +380,7 @@ _C = {
         "trained": "After training on the adding problem at T = {T}, the prediction's sensitivity to the first step "
                    "relative to the last, ‖∂ŷ/∂s_1‖/‖∂ŷ/∂s_T‖, is {items}.",
         "learn": "Adding problem after {steps} steps: ",
+        "learn_copy": "Copy task (T = delay between the symbols and the cue) after {steps} steps: ",
         "learn_item": "at T = {T}: {items} (chance {chance})",
         "learn_verdict": "The longest length at which the tanh RNN still beats chance clearly (> 2× chance) is {rnn}; "
                          "for the LSTM it is {lstm}.",
@@ -408,6 +409,7 @@ _C = {
         "trained": "Tras entrenar en el problema de la suma con T = {T}, la sensibilidad de la predicción al primer "
                    "paso relativa al último, ‖∂ŷ/∂s_1‖/‖∂ŷ/∂s_T‖, es {items}.",
         "learn": "Problema de la suma tras {steps} pasos: ",
+        "learn_copy": "Tarea de copia (T = demora entre los símbolos y la señal) tras {steps} pasos: ",
         "learn_item": "con T = {T}: {items} (azar {chance})",
         "learn_verdict": "La mayor longitud en la que la RNN tanh aún supera claramente al azar (> 2× azar) es {rnn}; "
                          "para la LSTM es {lstm}.",
@@ -433,10 +435,12 @@ def conclude(res: ExperimentResult, lang: str = "en") -> str:
         parts.append(C["ratio"].format(rho=rlo, T=T50, ratio=fmt_num(r["grad_ratio_first_last"]),
                                        orders=fmt_num(-r["log10_ratio"], 2)))
         tanh_rates = [rate[("rnn-tanh", rho)] for rho in radii]
+        if len(radii) < 2:
+            tanh_rates = []
         cross = [(a, b) for a, b, ga, gb in zip(radii, radii[1:], tanh_rates, tanh_rates[1:]) if ga < 1 <= gb]
         if cross:
             parts.append(C["cross"].format(a=cross[0][0], b=cross[0][1]))
-        else:
+        elif tanh_rates:
             below = tanh_rates[-1] < 1
             side = ("por debajo" if lang == "es" else "below") if below else ("por encima" if lang == "es" else "above")
             i = int(np.argmax(tanh_rates))
@@ -463,7 +467,7 @@ def conclude(res: ExperimentResult, lang: str = "en") -> str:
                 chance = f"{float(np.mean([r['chance_accuracy'] for r in rt])):.0%}"
                 acc = ", ".join(f"{r['cell']} {r['accuracy']:.0%}" for r in rt)
                 items.append(C["learn_item"].format(T=T, items=acc, chance=chance))
-            head = C["learn"].format(steps=steps) if task == "adding" else f"{task}: "
+            head = C["learn" if task == "adding" else "learn_copy"].format(steps=steps)
             parts.append(head + "; ".join(items) + ".")
             best = {}
             for kind in ("rnn-tanh", "lstm"):
