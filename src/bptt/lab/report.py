@@ -121,40 +121,56 @@ def write_experiment(result: ExperimentResult, outdir: str | os.PathLike, lang: 
 # ---------------------------------------------------------------------------
 
 
-def _run_one(name: str, budget: str, seed: int, progress: bool) -> ExperimentResult:
-    return get_experiment(name).run(budget=budget, seed=seed, progress=progress)
+def _run_one(name: str, budget: str, seed: int, progress: bool, outdir: str | None = None,
+             lang: str = "en") -> tuple[ExperimentResult, list[Path], str | None]:
+    """Run one experiment and, with ``outdir``, write its files there (in the same process)."""
+    res = get_experiment(name).run(budget=budget, seed=seed, progress=progress)
+    if outdir is None:
+        return res, [], None
+    try:
+        return res, write_experiment(res, outdir, lang=lang), None
+    except Exception as exc:  # noqa: BLE001 - a failing plot must not lose the measured numbers
+        return res, [], f"{type(exc).__name__} while writing: {exc}"
 
 
 def run_experiments(names: Sequence[str], budget: str, seed: int = 0, progress: bool = True,
-                    jobs: int | None = None) -> tuple[dict[str, ExperimentResult], dict[str, str]]:
-    """Run experiments, ``jobs`` at a time in separate processes (default: min(2, CPUs)).
+                    jobs: int | None = None, outdir: str | os.PathLike | None = None, lang: str = "en",
+                    ) -> tuple[dict[str, ExperimentResult], dict[str, list[Path]], dict[str, str]]:
+    """Run experiments (and write their files into ``outdir``), ``jobs`` at a time in separate processes.
 
-    Returns (results by name, errors by name); an experiment that raises does not stop the others.
+    ``jobs`` defaults to min(2, CPUs). Returns (results, files, errors) by name; an experiment
+    that raises does not stop the others.
     """
     from .experiments.base import progress_iter
 
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    out = None if outdir is None else str(outdir)
     results: dict[str, ExperimentResult] = {}
+    files: dict[str, list[Path]] = {}
     errors: dict[str, str] = {}
+
+    def collect(name: str, get) -> None:
+        try:
+            res, paths, err = get()
+        except Exception as exc:  # noqa: BLE001 - reported in the report, the lab goes on
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            return
+        results[name], files[name] = res, paths
+        if err:
+            errors[name] = err
+
     if jobs <= 1 or len(names) <= 1:
         for name in progress_iter(names, len(names), "bptt lab", progress):
-            try:
-                results[name] = _run_one(name, budget, seed, progress)
-            except Exception as exc:  # noqa: BLE001 - reported in the report, the lab goes on
-                errors[name] = f"{type(exc).__name__}: {exc}"
-        return results, errors
+            collect(name, lambda: _run_one(name, budget, seed, progress, out, lang))
+        return results, files, errors
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, name, budget, seed, False): name for name in names}
+        futures = {pool.submit(_run_one, name, budget, seed, False, out, lang): name for name in names}
         for fut in progress_iter(as_completed(futures), len(futures), f"bptt lab ({jobs} processes)", progress):
-            name = futures[fut]
-            try:
-                results[name] = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                errors[name] = f"{type(exc).__name__}: {exc}"
-    return results, errors
+            collect(futures[fut], fut.result)
+    return results, files, errors
 
 
 def _img(path: Path) -> str:
@@ -235,17 +251,11 @@ def run_lab(out: str | os.PathLike = "lab-report", budget: str = "quick", lang: 
     for n in names:
         if n not in EXPERIMENT_MODULES:
             raise ValueError(f"only: expected names from {tuple(EXPERIMENT_MODULES)}, got {n!r}")
-    t0 = time.perf_counter()
-    results, errors = run_experiments(names, budget, seed, progress, jobs)
-    seconds = time.perf_counter() - t0
     out = Path(out)
     data = out / "data"
-    files: dict[str, list[Path]] = {}
-    for n, res in results.items():
-        try:
-            files[n] = write_experiment(res, data, lang=lang)
-        except Exception as exc:  # noqa: BLE001 - a failing plot must not lose the other results
-            errors[n] = f"{type(exc).__name__} while writing: {exc}"
+    t0 = time.perf_counter()
+    results, files, errors = run_experiments(names, budget, seed, progress, jobs, outdir=data, lang=lang)
+    seconds = time.perf_counter() - t0
     summary = {"budget": budget, "seed": seed, "lang": lang, "seconds": seconds,
                "experiments": {n: {"seconds": r.meta.get("seconds"), "cpu_seconds": r.meta.get("cpu_seconds"),
                                    "rows": len(r.rows)} for n, r in results.items()},
