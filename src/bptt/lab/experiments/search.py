@@ -40,8 +40,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
                  hidden_choices=(4, 8, 16, 32), samplers=("grid", "random", "tpe")),
     "quick": dict(n=400, grid_lr=(0.003, 0.03, 0.3), grid_epochs=(20, 80), grid_hidden=(8, 32), epochs_range=(10, 80),
                   hidden_choices=(4, 8, 16, 32, 64), samplers=("grid", "random", "tpe")),
-    "full": dict(n=400, grid_lr=(0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0), grid_epochs=(25, 50, 100, 200),
-                 grid_hidden=(8, 16, 32, 64), epochs_range=(10, 200), hidden_choices=(4, 8, 16, 32, 64),
+    "full": dict(n=400, grid_lr=(0.001, 0.01, 0.03, 0.1, 0.3, 1.0), grid_epochs=(25, 50, 100),
+                 grid_hidden=(8, 32), epochs_range=(10, 100), hidden_choices=(4, 8, 16, 32, 64),
                  samplers=("grid", "random", "tpe")),
 }
 
