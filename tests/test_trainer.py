@@ -305,7 +305,7 @@ def test_cli_resume_equals_an_uninterrupted_run(tmp_path):
               "--quiet", "--no-progress", "--dtype", "float64"]
     assert main(common + ["--epochs", "3", "--out", str(tmp_path / "a")]) == 0
     assert main(common + ["--epochs", "3", "--max-steps", "13", "--out", str(tmp_path / "b")]) == 0
-    assert main(["train", "xor", "--resume", "--epochs", "3", "--out", str(tmp_path / "b"), "--quiet", "--no-progress"]) == 0
+    assert main(["train", "xor", "--resume", "--out", str(tmp_path / "b"), "--quiet", "--no-progress"]) == 0  # to the saved 3 epochs
     a, b = load_npz(tmp_path / "a" / "checkpoint.npz"), load_npz(tmp_path / "b" / "checkpoint.npz")
     for k in a:
         if k.startswith("model."):

@@ -9,7 +9,8 @@ Each run writes into ``--out`` (default ``runs/TASK``): ``checkpoint.npz``
 (model, optimizer, RNG, history, counters; atomic), ``history.json``,
 ``history.csv`` (one row per epoch), ``history_steps.csv`` (one per step) and
 ``loss.png``. ``--resume`` continues from that checkpoint with the settings it
-was started with (only ``--epochs``/``--max-steps``/``--no-progress`` may change).
+was started with, up to its ``--epochs`` (only ``--epochs``/``--max-steps``/
+``--no-progress``/``--quiet`` may be given anew).
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
     os.makedirs(args.out, exist_ok=True)
     settings = {k: v for k, v in vars(args).items() if k not in _CHANGEABLE}
     meta = {"task": args.task, "model": model.config() if hasattr(model, "config") else {"model": "mlp", "sizes": model.sizes},
-            "settings": settings}
+            "settings": settings, "epochs": args.epochs}
     trainer = Trainer(objective, opt, scheduler=_scheduler(args, opt), clip_norm=args.clip, regularizer=reg, val_data=val,
                       early_stopping=es, checkpoint=os.path.join(args.out, "checkpoint.npz"),
                       checkpoint_every=args.checkpoint_every, progress=False if args.no_progress else None,
@@ -204,8 +205,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         saved = json.loads(str(load_npz(ckpt)["meta.json"]))
         if saved.get("task") != args.task:
             raise ValueError(f"--resume: {ckpt!r} is a {saved.get('task')!r} run, not {args.task!r}")
+        epochs = args.epochs
         for k, v in saved["settings"].items():
             setattr(args, k, v)
+        args.epochs = epochs if epochs is not None else saved.get("epochs")  # continue the original plan by default
     args = _resolve(args)
     log = None if args.quiet else print
     trainer, facts = build_run(args, log)
@@ -225,6 +228,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         last = {k: v for k, v in (hist.epochs[-1] if hist.epochs else {}).items() if k.startswith(("val_", "train_"))}
         print(f"{hist.info.get('stopped')} in {seconds:.1f}s; " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if v is not None))
+        if hist.info.get("restored_best"):
+            best = min((r for r in hist.epochs if r.get("val_loss") is not None), key=lambda r: r["val_loss"])
+            print(f"restored the best epoch ({best['epoch']}): " + ", ".join(
+                f"{k} {v:.4g}" for k, v in best.items() if k.startswith("val_") and v is not None))
         print(f"wrote {trainer.checkpoint}, {paths['json']}, {paths['csv']}, {paths['steps_csv']}" + (f", {png}" if png else ""))
     if vocab is not None and args.sample_chars and not hist.info.get("interrupted"):
         from .sampling import sample
