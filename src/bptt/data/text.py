@@ -23,7 +23,7 @@ import functools
 import os
 import sysconfig
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 

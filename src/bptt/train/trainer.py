@@ -88,7 +88,7 @@ class Trainer:
         val_data: what ``objective.evaluate`` takes (a Dataset, or ids for the char-LM).
         early_stopping: an :class:`EarlyStopping`, or None.
         checkpoint: path of the ``.npz`` to write (each epoch, every ``checkpoint_every`` steps, and at the end).
-        progress: True / False / None (= only when stderr is a terminal). A Rich or tqdm bar, imported lazily.
+        progress: True / False / None (= only when stderr is a terminal). A tqdm bar, imported lazily.
         log: called with one line of text per epoch (e.g. ``print``); None is silent.
         log_every: log only every n-th epoch (and the first and last).
         meta: JSON-serialisable description saved in the checkpoint (model config, task, …).
