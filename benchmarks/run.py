@@ -39,7 +39,8 @@ RESULTS = ROOT / "results"
 class Worker:
     """A library in its own process, driven by JSON lines."""
 
-    def __init__(self, lib: str, threads: int, keep_openblas_env: bool) -> None:
+    def __init__(self, lib: str, threads: int, keep_openblas_env: bool, src: str | None = None,
+                 timer: str = "wall") -> None:
         env = dict(os.environ)
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[k] = str(threads)
@@ -47,10 +48,11 @@ class Worker:
             # Set on some machines for old OpenBLAS builds; they slow a current NumPy.
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT.parent), env.get("PYTHONPATH")) if p)
+        # ``src``: benchmark another checkout of bptt (e.g. the code before a change).
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, str(ROOT.parent), env.get("PYTHONPATH")) if p)
         self.lib = lib
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.worker", "--lib", lib, "--threads", str(threads)],
+            [sys.executable, "-m", "benchmarks.worker", "--lib", lib, "--threads", str(threads), "--timer", timer],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(ROOT.parent),
         )
 
@@ -92,7 +94,8 @@ def fmt_spread(st: dict) -> str:
 
 def bench_one(workers: dict, config: str, cell: str, dtype: str, args, gemm_cache: dict) -> dict:
     cfg = CONFIGS[config]
-    row = {"config": config, "cell": cell, "dtype": dtype, **{k: v for k, v in cfg.as_dict().items() if k != "name"}}
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    row = {"config": config, "cell": cell, "dtype": dtype, "threads": args.threads, **{k: v for k, v in cfg.as_dict().items() if k != "name"}}
     for lib, w in workers.items():
         r = w.ask(op="setup", cell=cell, dtype=dtype, config=config, seed=args.seed)
         if not r["ok"]:
@@ -131,6 +134,7 @@ def bench_one(workers: dict, config: str, cell: str, dtype: str, args, gemm_cach
     row["numpy_gemm_seconds"] = gemm_cache[key]
     row["numpy_gemm_gflops"] = flops / gemm_cache[key] / 1e9
     row["fraction_of_gemm"] = row["bptt_gflops"] / row["numpy_gemm_gflops"]
+    row["loadavg_1min"] = [load0, os.getloadavg()[0] if load0 is not None else None]
     row["met"] = row["target"] is None or row["ratio"] >= row["target"]
     if config == "large":
         row["met"] = row["met"] and row["fraction_of_gemm"] >= LARGE_GEMM_FRACTION
@@ -149,15 +153,22 @@ def format_row(row: dict, baseline: dict | None = None) -> str:
     ok = ("yes" if row["met"] else "NO") + ("" if row.get("check_ok", True) else " (CHECKSUM MISMATCH)")
     s = (head + f"{fmt_spread(row['bptt']):<30} {fmt_spread(row['torch']):<30} {row['ratio']:>9.2f}× {tgt:>6} "
          f"{row['bptt_gflops']:>9.2f} {row['numpy_gemm_gflops']:>10.2f} {100 * row['fraction_of_gemm']:>5.0f}%  {ok}")
+    load = row.get("loadavg_1min") or [None]
+    if load[0] is not None and max(load) > row_threads(row) + 1.0:
+        s += f"  [busy machine: load {max(load):.1f}]"
     if baseline is not None and "bptt" in baseline:
         s += f"   (before: {baseline['ratio']:.2f}×, bptt {baseline['bptt']['median'] / row['bptt']['median']:.2f}× faster)"
     return s
 
 
+def row_threads(row: dict) -> int:
+    return row.get("threads", os.cpu_count() or 1)
+
+
 def print_table(result: dict, baseline: dict | None = None) -> None:
     meta = result["meta"]
     print(f"# {meta.get('label', '')}  {meta['date']}  commit {meta.get('commit', '?')}  threads={meta['threads']}  "
-          f"cpu: {meta.get('cpu', '?')}")
+          f"timer={meta.get('timer', 'wall')}  cpu: {meta.get('cpu', '?')}")
     base = {}
     if baseline:
         base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]}
@@ -186,8 +197,8 @@ def _meta(args, infos: dict) -> dict:
     return {
         "label": args.label, "date": _dt.datetime.now().isoformat(timespec="seconds"),
         "commit": git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--", "src") else ""),
-        "cpu": cpu, "cores": os.cpu_count(), "threads": args.threads, "samples": args.samples,
-        "sample_time": args.sample_time, "warmup": args.warmup, "quick": args.quick, "workers": infos,
+        "cpu": cpu, "cores": os.cpu_count(), "threads": args.threads, "timer": args.timer, "samples": args.samples,
+        "bptt_src": args.bptt_src, "sample_time": args.sample_time, "warmup": args.warmup, "quick": args.quick, "workers": infos,
     }
 
 
@@ -207,12 +218,17 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--sample-time", type=float, default=None, help="seconds per sample (default 0.2, quick 0.05)")
     ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up (default 0.5, quick 0.1)")
     ap.add_argument("--gemm-time", type=float, default=0.05, help="seconds per GEMM-ceiling measurement")
+    ap.add_argument("--timer", choices=("wall", "cpu"), default="wall",
+                    help="wall clock (the real measure), or CPU time of each worker process: robust to other "
+                         "load on the machine, and equal to wall time with --threads 1")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--label", default=None, help="name of the JSON file under benchmarks/results/")
     ap.add_argument("--out", default=None, help="JSON path (overrides --label)")
     ap.add_argument("--no-save", action="store_true", help="print only")
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset in the workers)")
+    ap.add_argument("--bptt-src", default=None, metavar="DIR",
+                    help="import bptt from DIR (a src/ folder of another checkout) instead of this one")
     ap.add_argument("--show", default=None, metavar="FILE", help="print a saved result and exit")
     ap.add_argument("--baseline", default=None, metavar="FILE", help="saved result to compare against")
 
@@ -237,14 +253,17 @@ def run(args) -> int:
     if args.label is None:
         args.label = ("quick-" if args.quick else "") + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
-    workers = {lib: Worker(lib, args.threads, args.keep_openblas_env) for lib in ("bptt", "torch")}
+    workers = {lib: Worker(lib, args.threads, args.keep_openblas_env, args.bptt_src if lib == "bptt" else None,
+                           args.timer)
+               for lib in ("bptt", "torch")}
     try:
         infos = {lib: w.ask(op="info") for lib, w in workers.items()}
         for lib, info in infos.items():
             pools = info.get("threadpools")
             pools = pools if isinstance(pools, str) else ", ".join(
                 f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}) {p['num_threads']} threads" for p in pools)
-            extra = f", torch {info['torch']} intra-op threads {info['torch_threads']}" if lib == "torch" else ""
+            extra = (f", torch {info['torch']} intra-op threads {info['torch_threads']}" if lib == "torch"
+                     else f", bptt from {info.get('bptt_path')}")
             print(f"{lib:<5} worker: numpy {info['numpy']}{extra}; pools: {pools}", flush=True)
         result = {"meta": _meta(args, infos), "rows": []}
         base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]} if baseline else {}

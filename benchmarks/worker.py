@@ -156,15 +156,18 @@ def _thread_info(lib: str) -> dict:
     return info
 
 
+TIMER = time.perf_counter
+
+
 def _timed(fn, number: int) -> float:
     gc.collect()
     was = gc.isenabled()
     gc.disable()
     try:
-        t0 = time.perf_counter()
+        t0 = TIMER()
         for _ in range(number):
             fn()
-        return (time.perf_counter() - t0) / number
+        return (TIMER() - t0) / number
     finally:
         if was:
             gc.enable()
@@ -192,7 +195,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", choices=("bptt", "torch"), required=True)
     ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--timer", choices=("wall", "cpu"), default="wall")
     args = ap.parse_args()
+    global TIMER
+    # cpu: this process's CPU time (all its threads) — robust to other load on the
+    # machine, equal to wall time only with one thread.
+    TIMER = time.perf_counter if args.timer == "wall" else time.process_time
 
     import numpy as np  # noqa: F401  (after the thread environment is set)
 
@@ -226,6 +234,7 @@ def main() -> None:
                     import bptt
 
                     res["bptt"] = getattr(bptt, "__version__", "?")
+                    res["bptt_path"] = os.path.dirname(bptt.__file__)
             elif op == "setup":
                 cls = BpttBench if args.lib == "bptt" else TorchBench
                 bench = None
@@ -235,9 +244,9 @@ def main() -> None:
             elif op == "check":
                 res = bench.check()
             elif op == "warmup":
-                t_end = time.perf_counter() + req["min_time"]
+                t_end = TIMER() + req["min_time"]
                 n = 0
-                while n < 2 or time.perf_counter() < t_end:
+                while n < 2 or TIMER() < t_end:
                     t1 = _timed(bench.step, 1)
                     n += 1
                 res = {"number": max(1, int(req["sample_time"] / t1)), "iterations": n}

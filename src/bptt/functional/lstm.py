@@ -95,8 +95,9 @@ class LSTMCell:
         S.q = np.empty((B, 4 * H), dtype=dt)
         S.tmp = np.empty((B, H), dtype=dt)
         S.TC = np.empty((T, B, H), dtype=dt)
-        # tanh(c) through exp pays for its four extra calls from about 256 elements on.
-        S.tanh_by_exp = B * H >= 256
+        # tanh(c) through exp pays for its four extra calls from about 256 elements on, in float64
+        # (NumPy's float32 tanh is SIMD and about as fast as its exp).
+        S.tanh_by_exp = dt == np.float64 and B * H >= 256
 
     def step_forward_into(self, t, S):
         H = S.hidden

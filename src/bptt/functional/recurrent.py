@@ -156,7 +156,9 @@ class LayerCache:
         Past a sequence's length this is the carried state, not zero.
         """
         if self.C is not None:
-            return self.C[1:]
+            c = self.C[1:]
+            c.flags.writeable = False  # a view of the cache that backward reads
+            return c
         steps = getattr(self, "steps", None)
         if steps and getattr(self.cell, "has_cell_state", False):
             return np.stack([st[1] for st in steps])

@@ -32,8 +32,8 @@ class ElmanCell:
     Buffered protocol (see :mod:`bptt.functional.recurrent`): step t is three
     NumPy calls, ``H[t+1] = f(H[t] W_hhᵀ + P[t])`` written in place; backward
     computes f'(a) = f'(h) for every step at once, then per step
-    ``dA_t = g_t ⊙ f'_t`` and ``dh_{t−1} = dA_t W_hh``. From B·H = 256 on,
-    tanh runs as 2 / (1 + e^{−2a}) − 1 (W_ih, W_hh, bias scaled by −2). The sigmoid runs as
+    ``dA_t = g_t ⊙ f'_t`` and ``dh_{t−1} = dA_t W_hh``. In float64 from B·H = 256
+    on, tanh runs as 2 / (1 + e^{−2a}) − 1 (W_ih, W_hh, bias scaled by −2). The sigmoid runs as
     σ(a) = ½·tanh(a/2) + ½ with W_ih, W_hh and the bias halved beforehand
     (exact: scaling by ½ is).
     """
@@ -69,9 +69,10 @@ class ElmanCell:
             S.W_in = S.W_ih * half
             S.W_hh_T = (S.W_hh * half).T
             S.b_in = None if b is None else b * half
-        elif self.nonlinearity == "tanh" and S.B * S.hidden >= 256:
-            # tanh(a) = 2 / (1 + e^{−2a}) − 1: exp is 2–3× cheaper than tanh in NumPy, which pays
-            # for the three extra calls from about 256 elements on. Scaling by −2 is exact.
+        elif self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256:
+            # tanh(a) = 2 / (1 + e^{−2a}) − 1: in float64 NumPy's exp is 2–3× cheaper than its tanh
+            # (float32 tanh is SIMD and as fast), which pays for the three extra calls from about
+            # 256 elements on. Scaling by −2 is exact.
             m2 = S.dtype.type(-2)
             S.W_in = S.W_ih * m2
             S.W_hh_T = (S.W_hh * m2).T
@@ -79,7 +80,7 @@ class ElmanCell:
         else:
             S.W_hh_T = S.W_hh.T
             S.b_in = b
-        S.tanh_by_exp = self.nonlinearity == "tanh" and S.B * S.hidden >= 256
+        S.tanh_by_exp = self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256
 
     def step_forward_into(self, t, S):
         h = S.H[t + 1]
