@@ -130,8 +130,12 @@ def decay_rate(norms: np.ndarray) -> float:
     if n.size < 2:
         return 1.0
     lag = np.arange(n.size)[::-1]  # T − k
-    logs = np.log(np.maximum(n, 1e-300))
-    slope = np.polyfit(lag, logs, 1)[0]
+    # Norms that underflowed to (near) zero carry no slope information; clamping them
+    # to a floor would bend the fit and understate γ, so fit on the representable ones.
+    ok = n > 1e-280
+    if ok.sum() < 2:
+        return 0.0
+    slope = np.polyfit(lag[ok], np.log(n[ok]), 1)[0]
     return float(np.exp(slope))
 
 
