@@ -247,3 +247,13 @@ def test_stream_batches_are_contiguous_streams_with_next_char_targets():
     assert len(va) == 10 and tr[-1] + 1 == va[0]
     with pytest.raises(ValueError, match="batch_size"):
         next(stream_batches(np.arange(3), batch_size=4, seq_len=2))
+
+
+def test_make_task_refuses_knobs_a_task_does_not_have():
+    from bptt.data.sequences import make_task
+
+    with pytest.raises(ValueError, match="noise: task 'adding' has no noise level"):
+        make_task("adding", 8, noise=0.3)
+    with pytest.raises(ValueError, match="difficulty: task 'xor' has no difficulty knob"):
+        make_task("xor", 8, difficulty=3)
+    assert make_task("sine", 8, noise=0.3).x.shape[0] == 8

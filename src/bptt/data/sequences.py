@@ -277,7 +277,12 @@ def make_task(name: str, n: int = 256, difficulty: float | None = None, noise: f
     """Any task by name with defaults: ``make_task("adding", 512, difficulty=100, seed=1)``."""
     if name not in TASKS:
         raise ValueError(f"name: expected one of {tuple(TASKS)}, got {name!r}")
-    maker, d0, n0, _ = TASKS[name]
+    maker, d0, n0, knob = TASKS[name]
+    # A knob the task does not have is an error, never silently ignored.
+    if noise is not None and name in ("adding", "copy", "reber", "parity") and noise != 0:
+        raise ValueError(f"noise: task {name!r} has no noise level (only sine and the 2-D sets do), got {noise}")
+    if difficulty is not None and knob == "(unused)":
+        raise ValueError(f"difficulty: task {name!r} has no difficulty knob, got {difficulty}")
     d = d0 if difficulty is None else difficulty
     if name not in ("blobs", "xor", "moons", "spirals"):
         if float(d) != int(d):
