@@ -47,7 +47,9 @@ and the cell implements
 
     prepare_forward(S)         once, before P exists: set S.W_in / S.b_in (the
                                weight and bias of the input GEMM, default W_ih
-                               and None) and anything the steps need
+                               and None) and anything the steps need; set
+                               S.uses_exp = False if no step calls exp (then
+                               overflow warnings are not silenced)
     step_forward_into(t, S)    read P[t], H[t], C[t]; write H[t+1], C[t+1]
     prepare_backward(S)        once, before the backward loop: every factor that
                                does not depend on the recursion, for all steps;
@@ -146,7 +148,8 @@ class LayerCache:
         self.order = order
         T, B = x.shape[0], x.shape[1]
         self.T, self.B, self.hidden = T, B, W_hh.shape[1]
-        self.dtype = np.result_type(x.dtype, W_ih.dtype, W_hh.dtype)
+        dt = x.dtype
+        self.dtype = dt if W_ih.dtype == dt and W_hh.dtype == dt else np.result_type(dt, W_ih.dtype, W_hh.dtype)
         self.C = None
 
     @property
@@ -307,8 +310,10 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
         else:
             Cs[0] = c0
     step = cell.step_forward_into
-    # Gates through exp: e^{x} overflows to inf for large x and 1/(1+inf) = 0 is the exact answer.
-    with _blas_threads_for_loop(B, H, S.P.shape[2]), np.errstate(over="ignore"):
+    # Gates through exp (a cell that sets S.uses_exp): e^{x} overflows to inf for large x and
+    # 1/(1+inf) = 0 is the exact answer, so that warning is silenced.
+    errs = np.errstate(over="ignore") if getattr(S, "uses_exp", True) else nullcontext()
+    with _blas_threads_for_loop(B, H, S.P.shape[2]), errs:
         if mask is None:
             for t in range(T):
                 step(t, S)

@@ -80,7 +80,7 @@ class ElmanCell:
         else:
             S.W_hh_T = S.W_hh.T
             S.b_in = b
-        S.tanh_by_exp = self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256
+        S.tanh_by_exp = S.uses_exp = self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256
 
     def step_forward_into(self, t, S):
         h = S.H[t + 1]
