@@ -166,3 +166,22 @@ def test_modules_above_thresholds_match_torch(kind, torch_name):
     res = compare(m, (x,))
     assert res.max_abs <= 1e-10, str(res)
     del torch
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+@pytest.mark.parametrize("steps_per_chunk", [1, 3])  # 7 steps: 7 chunks / uneven chunks 1, 3, 3
+def test_backward_factors_in_chunks_equal_all_at_once(kind, steps_per_chunk, monkeypatch):
+    """Large layers form backward factors chunk by chunk; the result must not depend on the chunking."""
+    import bptt.functional.recurrent as R
+
+    cell, args, up = _problem(kind, 7, 12, 5, 24, np.float64, seed=10)
+    lengths = np.array([7, 1, 3, 7, 2, 5, 4, 7, 1, 2, 3, 5])
+    whole = [_run(cell, args, up, lengths=ln, keep_dh=k)[0] for ln, k in ((None, False), (None, True), (lengths, False))]
+    step_bytes = 12 * 24 * 8 * cell.gates * (1 if cell.shared_bias_grad else 2)
+    monkeypatch.setattr(R, "_FACTOR_CHUNK_BYTES", steps_per_chunk * step_bytes + 5)
+    assert len(R._chunks(7, step_bytes)) == -(-7 // steps_per_chunk)
+    for (ln, k), ref in zip(((None, False), (None, True), (lengths, False)), whole):
+        _assert_close(_run(cell, args, up, lengths=ln, keep_dh=k)[0], ref, 0)
+    up_none = {**up, "dout": None}
+    ref_none = _run(StepOnly(cell), args, up_none)[0]
+    _assert_close(_run(cell, args, up_none)[0], ref_none, 1e-12)

@@ -160,29 +160,31 @@ class GRUCell:
 
     def prepare_backward(self, S):
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
-        A = S.P
+        S.dP = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dP in place
+        S.dQ = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dQ in place
+        S.F3, S.FQ3 = S.dP.reshape(T, B, 3, H), S.dQ.reshape(T, B, 3, H)
+        S.z = S.P[..., H:2 * H]
+        S.dh_buf = np.empty((2, B, H), dtype=dt)
+
+    def backward_factors(self, S, t0, t1):
+        H = S.hidden
+        A, F, FQ = S.P[t0:t1], S.dP[t0:t1], S.dQ[t0:t1]
         r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
-        F = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dP in place
-        FQ = np.empty((T, B, 3 * H), dtype=dt)  # factors, then dQ in place
         Fr, Fz, Fn, FQn = F[..., :H], F[..., H:2 * H], F[..., 2 * H:], FQ[..., 2 * H:]
         np.multiply(n, n, out=Fn)
         np.subtract(1, Fn, out=Fn)
         np.subtract(1, z, out=Fz)
         Fn *= Fz  # (1 − z)(1 − n²)
         np.multiply(Fz, z, out=Fz)
-        np.subtract(S.H[:-1], n, out=FQn)
+        np.subtract(S.H[t0:t1], n, out=FQn)
         Fz *= FQn  # (h − n) z(1 − z)
         np.subtract(1, r, out=Fr)
         Fr *= r
-        Fr *= S.Q[..., 2 * H:]
-        Fr *= dt.type(-0.5)  # S.Q holds −2 q_n
+        Fr *= S.Q[t0:t1, :, 2 * H:]
+        Fr *= S.dtype.type(-0.5)  # S.Q holds −2 q_n
         Fr *= Fn  # q_n r(1 − r)(1 − z)(1 − n²)
         FQ[..., :2 * H] = F[..., :2 * H]
         np.multiply(r, Fn, out=FQn)
-        S.dP, S.dQ = F, FQ
-        S.F3, S.FQ3 = F.reshape(T, B, 3, H), FQ.reshape(T, B, 3, H)
-        S.z = z
-        S.dh_buf = np.empty((2, B, H), dtype=dt)
 
     def step_backward_into(self, t, g, dc, S):
         g3 = g[:, None, :]

@@ -127,27 +127,30 @@ class LSTMCell:
 
     def prepare_backward(self, S):
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
-        G, TC = S.P, S.TC
-        i, f, g, o = G[..., :H], G[..., H:2 * H], G[..., 2 * H:3 * H], G[..., 3 * H:]
-        F = np.empty((T, B, 4 * H), dtype=dt)  # the factors, then dA in place
+        S.dP = S.dQ = np.empty((T, B, 4 * H), dtype=dt)  # the factors, then dA in place
+        S.K = np.empty((T, B, H), dtype=dt)
+        S.F4 = S.dP.reshape(T, B, 4, H)
+        S.f = S.P[..., H:2 * H]
+        S.dct = np.empty((B, H), dtype=dt)
+        S.dh_buf = np.empty((2, B, H), dtype=dt)
+        S.dc_buf = np.empty((2, B, H), dtype=dt)
+
+    def backward_factors(self, S, t0, t1):
+        H = S.hidden
+        G, TC, F, K = S.P[t0:t1], S.TC[t0:t1], S.dP[t0:t1], S.K[t0:t1]
+        i, g, o = G[..., :H], G[..., 2 * H:3 * H], G[..., 3 * H:]
         Fi, Ff, Fg, Fo = F[..., :H], F[..., H:2 * H], F[..., 2 * H:3 * H], F[..., 3 * H:]
         np.subtract(1, G, out=F)
         np.multiply(F, G, out=F)  # x(1 − x) in every block (the g block is redone)
         np.multiply(g, g, out=Fg)
         np.subtract(1, Fg, out=Fg)
         Fi *= g
-        Ff *= S.C[:-1]
+        Ff *= S.C[t0:t1]  # c_{t−1}
         Fg *= i
         Fo *= TC
-        K = np.multiply(TC, TC)
+        np.multiply(TC, TC, out=K)
         np.subtract(1, K, out=K)
         K *= o
-        S.K, S.dP, S.dQ = K, F, F
-        S.F4 = F.reshape(T, B, 4, H)
-        S.f = f
-        S.dct = np.empty((B, H), dtype=dt)
-        S.dh_buf = np.empty((2, B, H), dtype=dt)
-        S.dc_buf = np.empty((2, B, H), dtype=dt)
 
     def step_backward_into(self, t, g, dc, S):
         dct = S.dct

@@ -51,9 +51,13 @@ and the cell implements
                                S.uses_exp = False if no step calls exp (then
                                overflow warnings are not silenced)
     step_forward_into(t, S)    read P[t], H[t], C[t]; write H[t+1], C[t+1]
-    prepare_backward(S)        once, before the backward loop: every factor that
-                               does not depend on the recursion, for all steps;
-                               set S.dP (T, B, G·H) and S.dQ (or S.dQ = S.dP)
+    prepare_backward(S)        once, before the backward loop: set S.dP (T, B, G·H)
+                               and S.dQ (or S.dQ = S.dP) and any scratch
+    backward_factors(S, t0, t1)  every factor of steps t0…t1−1 that does not
+                               depend on the recursion (vectorised over those
+                               steps; the layer calls it for all steps at once
+                               when small, else for cache-sized chunks, latest
+                               first, each before the loop reaches them)
     step_backward_into(t, g, dc, S) -> (dh_{t−1}, dc_{t−1})
                                g = ∂L/∂h_t and dc = ∂L/∂c_t in total; write
                                S.dP[t] and S.dQ[t]. Never write into g or dc,
@@ -423,6 +427,26 @@ def _backward_steps(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     return dP, dQ, dh, dc, dh_steps, lambda dQ2: weight_hh_grad(cell, dQ2, h_prev, S.steps)
 
 
+# Backward factors are formed for a chunk of steps just before the loop reaches them: for all
+# steps at once while they fit in about 1 MiB (fewest calls), else in chunks that stay in cache
+# until their steps read them back (at the large size, one pass over all steps streamed
+# ~20 arrays through memory and cost more than it saved).
+_FACTOR_CHUNK_BYTES = 1 << 20
+
+
+def _chunks(T: int, step_bytes: int) -> list[tuple[int, int]]:
+    """[(t0, t1), …] covering 0…T−1, latest first, each at most ~1 MiB of factors."""
+    k = max(1, _FACTOR_CHUNK_BYTES // max(1, step_bytes))
+    return [(max(0, t1 - k), t1) for t1 in range(T, 0, -k)]
+
+
+def _steps(chunks, factors, S):
+    """Time steps T−1 … 0, forming each chunk's factors before its first step."""
+    for t0, t1 in chunks:
+        factors(S, t0, t1)
+        yield from range(t1 - 1, t0 - 1, -1)
+
+
 def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     """The buffered protocol's backward loop (see the module docstring)."""
     cell, mask = S.cell, S.mask
@@ -434,13 +458,17 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
         dc = np.zeros((B, H), dtype=dtype) if dc_T is None else dc_T
     dh_steps = np.empty((T, B, H), dtype=dtype) if keep_dh else None
     step = cell.step_backward_into
+    factors = cell.backward_factors
+    chunks = _chunks(T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
     with _blas_threads_for_loop(B, H, S.dP.shape[2]):
         if mask is None and dout is None and not keep_dh:
-            for t in range(T - 1, -1, -1):
-                dh, dc = step(t, dh, dc, S)
+            for t0, t1 in chunks:
+                factors(S, t0, t1)
+                for t in range(t1 - 1, t0 - 1, -1):
+                    dh, dc = step(t, dh, dc, S)
         elif mask is None:
             gbuf = np.empty((B, H), dtype=dtype)
-            for t in range(T - 1, -1, -1):
+            for t in _steps(chunks, factors, S):
                 g = dh_steps[t] if keep_dh else gbuf
                 if dout is None:
                     np.copyto(g, dh)
@@ -452,7 +480,7 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
             gbuf = np.empty((B, H), dtype=dtype)
             gm = np.empty((B, H), dtype=dtype)
             dcm = np.empty((B, H), dtype=dtype) if dc is not None else None
-            for t in range(T - 1, -1, -1):
+            for t in _steps(chunks, factors, S):
                 g = dh_steps[t] if keep_dh else gbuf
                 if dout is None:
                     np.copyto(g, dh)

@@ -102,8 +102,11 @@ class ElmanCell:
             h += 0.5
 
     def prepare_backward(self, S):
-        Y = S.H[1:]
-        D = np.empty_like(Y)  # f'(a_t) for every step, then dA_t in place
+        S.dP = S.dQ = np.empty_like(S.H[1:])  # f'(a_t) for every step, then dA_t in place
+        S.dh_buf = np.empty((2,) + S.H.shape[1:], dtype=S.H.dtype)
+
+    def backward_factors(self, S, t0, t1):
+        Y, D = S.H[t0 + 1:t1 + 1], S.dP[t0:t1]
         nl = self.nonlinearity
         if nl == "tanh":
             np.multiply(Y, Y, out=D)
@@ -115,8 +118,6 @@ class ElmanCell:
             np.greater(Y, 0, out=D)
         else:
             D.fill(1)
-        S.dP = S.dQ = D
-        S.dh_buf = np.empty((2,) + Y.shape[1:], dtype=Y.dtype)
 
     def step_backward_into(self, t, g, dc, S):
         d = S.dP[t]
