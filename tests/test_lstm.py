@@ -10,23 +10,13 @@ from bptt.functional.lstm import LSTMCell, lstm_step_backward, lstm_step_forward
 
 torch = pytest.importorskip("torch", reason="LSTM parity tests need PyTorch (bptt[torch])")
 from bptt.interop.torch import compare, from_torch, to_torch  # noqa: E402
+from _inputs import rand_state as _state  # noqa: E402
+from _inputs import rand_x as _x  # noqa: E402
 
 TOL = 1e-10
 FD_TOL = 1e-7
 I, H, B = 3, 4, 3
 CONFIGS = list(itertools.product([1, 2, 3], [False, True], [False, True], [True, False], [True, False], [1, 2, 7]))
-
-
-def _x(rng, m, T, batched=True, B=B):
-    if not batched:
-        return rng.standard_normal((T, m.input_size))
-    return rng.standard_normal((B, T, m.input_size) if m.batch_first else (T, B, m.input_size))
-
-
-def _state(rng, m, batched=True, B=B):
-    LD = m.num_layers * m.num_directions
-    shape = (LD, B, m.hidden_size) if batched else (LD, m.hidden_size)
-    return rng.standard_normal(shape), rng.standard_normal(shape)
 
 
 def _randomize(m, rng, scale=0.5):
