@@ -90,11 +90,11 @@ class LSTMCell:
         scale = np.full((4 * H, 1), -1, dtype=dt)
         scale[2 * H:3 * H] = -2
         S.W_in = S.W_ih * scale
-        S.W_hh_T = (S.W_hh * scale).T
+        S.W_hh_T = np.multiply(S.W_hh.T, scale.T, order="C")  # contiguous: the step GEMM is faster
         S.b_in = None if S.b_ih is None else (S.b_ih + S.b_hh) * scale[:, 0]
         S.q = np.empty((B, 4 * H), dtype=dt)
         S.tmp = np.empty((B, H), dtype=dt)
-        S.TC = np.empty((T, B, H), dtype=dt)
+        S.TC = S.empty("TC", (T, B, H), dt)
         # tanh(c) through exp pays for its four extra calls from about 256 elements on, in float64
         # (NumPy's float32 tanh is SIMD and about as fast as its exp).
         S.tanh_by_exp = dt == np.float64 and B * H >= 256
@@ -127,8 +127,8 @@ class LSTMCell:
 
     def prepare_backward(self, S):
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
-        S.dP = S.dQ = np.empty((T, B, 4 * H), dtype=dt)  # the factors, then dA in place
-        S.K = np.empty((T, B, H), dtype=dt)
+        S.dP = S.dQ = S.empty("dP", (T, B, 4 * H), dt)  # the factors, then dA in place
+        S.K = S.empty("K", (T, B, H), dt)
         S.F4 = S.dP.reshape(T, B, 4, H)
         S.f = S.P[..., H:2 * H]
         S.dct = np.empty((B, H), dtype=dt)

@@ -66,6 +66,9 @@ and the cell implements
 plus, optionally, ``weight_hh_grad_seq(dQ, S) -> dW_hh`` when dW_hh is not
 dQᵀ H_prev (the textbook GRU). Forward buffers belong to the cache, so backward
 can be run again on the same cache; backward's scratch is allocated per call.
+A cell allocates its per-call arrays through ``S.empty(name, shape)``: fresh
+arrays, or, when the caller passes a :class:`Workspace`, arrays reused from an
+earlier call that nothing references any more (see there why that matters).
 ``dP`` is always the gradient with respect to the *unscaled* pre-activation: a
 cell that pre-scales its gate rows in ``S.W_in`` (σ(z) = ½·tanh(z/2) + ½ with
 the sigmoid rows halved, one transcendental call for all gates) undoes that in
@@ -79,6 +82,7 @@ Shapes (time-major, G = number of gate blocks, H = hidden size):
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 from typing import Any, Protocol
 
@@ -129,6 +133,60 @@ def weight_hh_grad(cell: Cell, dQ: Array, h_prev: Array, steps: list) -> Array:
     return np.dot(dQ.T, h_prev)
 
 
+class Workspace:
+    """Per-call arrays of one layer and direction, reused from call to call.
+
+    Why: the history and gate buffers of a large layer are tens of MB. Fresh
+    from the allocator every call, they are fresh pages from the kernel, and
+    their first touch costs more than the arithmetic written into them (on
+    this project's machines a large GRU forward took 300 ms with reused memory
+    and 800 ms with fresh). A module keeps one workspace per layer and
+    direction and passes it to :func:`layer_forward`.
+
+    Safety: an array is handed out again only when nothing but the workspace
+    references it — no cache, no output view a caller kept (``out`` of a
+    buffered layer *is* a view of ``H``) — which CPython's reference count
+    tells exactly. Otherwise a fresh array is allocated (and kept for the next
+    call, at most ``keep`` per name, so a caller who holds on to last call's
+    outputs makes the pool alternate between two sets). Small arrays always
+    come fresh: the allocator recycles those cheaply, and the lookup would cost
+    more than it saves.
+    """
+
+    MIN_BYTES = 1 << 16
+    # References to a free pooled array while ``_free`` looks at it: the pool's list, the loop
+    # variable and getrefcount's own argument.
+    _FREE_REFS = 3
+    _enabled = sys.implementation.name == "cpython"
+
+    def __init__(self, keep: int = 2) -> None:
+        self.keep = keep
+        self._pool: dict[str, list[Array]] = {}
+
+    def empty(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
+        """An uninitialised array of this shape and dtype, reused if one is free."""
+        dtype = np.dtype(dtype)
+        if not self._enabled or int(np.prod(shape)) * dtype.itemsize < self.MIN_BYTES:
+            return np.empty(shape, dtype=dtype)
+        pool = self._pool.setdefault(name, [])
+        for a in pool:
+            if a.shape == shape and a.dtype == dtype and sys.getrefcount(a) == self._FREE_REFS:
+                return a
+        a = np.empty(shape, dtype=dtype)
+        if len(pool) >= self.keep:
+            pool.pop(0)
+        pool.append(a)
+        return a
+
+    def clear(self) -> None:
+        """Drop every pooled array (they are freed once no cache uses them)."""
+        self._pool.clear()
+
+
+def _fresh(name: str, shape: tuple[int, ...], dtype: Any) -> Array:
+    return np.empty(shape, dtype=dtype)
+
+
 class LayerCache:
     """Everything :func:`layer_backward` needs from :func:`layer_forward`.
 
@@ -140,8 +198,10 @@ class LayerCache:
     the cell adds. Step cells: ``h_prev`` (T, B, H) and ``steps`` (per-step caches).
     """
 
-    def __init__(self, cell, x, W_ih, W_hh, b_ih, b_hh, mask, order) -> None:
+    def __init__(self, cell, x, W_ih, W_hh, b_ih, b_hh, mask, order, workspace: Workspace | None = None) -> None:
         self.cell = cell
+        # Every per-call array comes from here: ``S.empty(name, shape, dtype)``.
+        self.empty = _fresh if workspace is None else workspace.empty
         self.x = x
         self.W_ih = W_ih
         self.W_hh = W_hh
@@ -195,19 +255,21 @@ def _gather_time(a: Array, order: Array) -> Array:
 
 
 # -- BLAS threads for the per-step GEMMs ---------------------------------------
-# The recurrent GEMM of one step, (B × H)·(H × G·H), is small. OpenBLAS splits
-# mid-sized ones over its threads, and there the hand-off costs more than it
-# saves (measured on 2 cores: (32×256)·(256×256) takes 80 µs on one thread and
-# 120 µs on two); tiny ones it already runs on one thread, large ones gain from
-# two. Inside that band the loop runs with one BLAS thread (threadpoolctl, an
-# optional dependency); the big GEMMs outside the loop keep every thread.
+# The recurrent GEMM of one step, (B × H)·(H × G·H), is small. For float32,
+# OpenBLAS splits mid-sized ones over its threads where the hand-off can cost
+# more than it saves (measured on one 2-core host: (32×256)·(256×256) took 80 µs
+# on one thread and 120 µs on two; on another the two were equal at every
+# size). Inside that band the float32 loop runs with one BLAS thread
+# (threadpoolctl, an optional dependency); the big GEMMs outside the loop keep
+# every thread. float64 is left alone: there two threads were faster from about
+# 10⁶ multiply-adds on (e.g. (32×256)·(256×256): 63 µs on two, 112 µs on one).
 _ONE_THREAD_BAND = (1 << 18, 1 << 22)  # B·H·G·H multiply-adds of one step
 _controller: Any = None
 
 
-def _blas_threads_for_loop(B: int, H: int, GH: int):
+def _blas_threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
     work = B * H * GH
-    if not (_ONE_THREAD_BAND[0] <= work < _ONE_THREAD_BAND[1]):
+    if dtype != np.float32 or not (_ONE_THREAD_BAND[0] <= work < _ONE_THREAD_BAND[1]):
         return nullcontext()
     global _controller
     if _controller is None:
@@ -237,19 +299,21 @@ def layer_forward(
     b_hh: Array | None,
     lengths: Array | None = None,
     reverse: bool = False,
+    workspace: Workspace | None = None,
 ) -> tuple[Array, Array, Array | None, LayerCache]:
     """Run one direction of one layer over the whole sequence.
 
     Returns (out, h_T, c_T, cache); see the module docstring for the equations
     and shapes. With ``lengths``, h_T/c_T are each sequence's state after its
     own last valid step. For a buffered cell ``out``, ``h_T`` and ``c_T`` may
-    be read-only views of the cache (copy them to modify them).
+    be read-only views of the cache (copy them to modify them). ``workspace``
+    lends the per-call arrays (see :class:`Workspace`); results are the same.
     """
     T, B, I = x.shape
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
-    S = LayerCache(cell, xs, W_ih, W_hh, b_ih, b_hh, mask, order)
+    S = LayerCache(cell, xs, W_ih, W_hh, b_ih, b_hh, mask, order, workspace)
     if getattr(cell, "buffered", False):
         out, h, c = _forward_buffered(S, h0, c0)
     else:
@@ -297,18 +361,20 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
     H, dtype = S.hidden, S.dtype
     S.W_in, S.b_in = S.W_ih, None
     cell.prepare_forward(S)
-    P = np.dot(xs.reshape(T * B, I), S.W_in.T)
+    GH = S.W_in.shape[0]
+    P = S.empty("P", (T, B, GH), dtype)
+    np.dot(xs.reshape(T * B, I), S.W_in.T, out=P.reshape(T * B, GH))
     if S.b_in is not None:
         P += S.b_in
-    S.P = P.reshape(T, B, P.shape[1])
-    S.H = Hs = np.empty((T + 1, B, H), dtype=dtype)
+    S.P = P
+    S.H = Hs = S.empty("H", (T + 1, B, H), dtype)
     if h0 is None:
         Hs[0] = 0
     else:
         Hs[0] = h0
     Cs = None
     if cell.has_cell_state:
-        S.C = Cs = np.empty((T + 1, B, H), dtype=dtype)
+        S.C = Cs = S.empty("C", (T + 1, B, H), dtype)
         if c0 is None:
             Cs[0] = 0
         else:
@@ -317,7 +383,7 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
     # Gates through exp (a cell that sets S.uses_exp): e^{x} overflows to inf for large x and
     # 1/(1+inf) = 0 is the exact answer, so that warning is silenced.
     errs = np.errstate(over="ignore") if getattr(S, "uses_exp", True) else nullcontext()
-    with _blas_threads_for_loop(B, H, S.P.shape[2]), errs:
+    with _blas_threads_for_loop(B, H, S.P.shape[2], dtype), errs:
         if mask is None:
             for t in range(T):
                 step(t, S)
@@ -460,7 +526,7 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     step = cell.step_backward_into
     factors = cell.backward_factors
     chunks = _chunks(T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
-    with _blas_threads_for_loop(B, H, S.dP.shape[2]):
+    with _blas_threads_for_loop(B, H, S.dP.shape[2], dtype):
         if mask is None and dout is None and not keep_dh:
             for t0, t1 in chunks:
                 factors(S, t0, t1)

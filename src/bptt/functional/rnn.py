@@ -67,7 +67,7 @@ class ElmanCell:
         if self.nonlinearity == "sigmoid":
             half = S.dtype.type(0.5)
             S.W_in = S.W_ih * half
-            S.W_hh_T = (S.W_hh * half).T
+            S.W_hh_T = np.multiply(S.W_hh.T, half, order="C")
             S.b_in = None if b is None else b * half
         elif self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256:
             # tanh(a) = 2 / (1 + e^{−2a}) − 1: in float64 NumPy's exp is 2–3× cheaper than its tanh
@@ -75,10 +75,10 @@ class ElmanCell:
             # 256 elements on. Scaling by −2 is exact.
             m2 = S.dtype.type(-2)
             S.W_in = S.W_ih * m2
-            S.W_hh_T = (S.W_hh * m2).T
+            S.W_hh_T = np.multiply(S.W_hh.T, m2, order="C")
             S.b_in = None if b is None else b * m2
         else:
-            S.W_hh_T = S.W_hh.T
+            S.W_hh_T = np.ascontiguousarray(S.W_hh.T)  # the step GEMM is faster on a contiguous operand
             S.b_in = b
         S.tanh_by_exp = S.uses_exp = self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256
 
@@ -102,7 +102,7 @@ class ElmanCell:
             h += 0.5
 
     def prepare_backward(self, S):
-        S.dP = S.dQ = np.empty_like(S.H[1:])  # f'(a_t) for every step, then dA_t in place
+        S.dP = S.dQ = S.empty("dP", S.H[1:].shape, S.H.dtype)  # f'(a_t) for every step, then dA_t in place
         S.dh_buf = np.empty((2,) + S.H.shape[1:], dtype=S.H.dtype)
 
     def backward_factors(self, S, t0, t1):

@@ -32,7 +32,7 @@ import numpy as np
 from .._checks import check_array, check_choice, check_positive_int, check_probability, to_numpy
 from ..functional.gru import GRUCell
 from ..functional.lstm import LSTMCell
-from ..functional.recurrent import Cell, LayerCache, layer_backward, layer_forward
+from ..functional.recurrent import Cell, LayerCache, Workspace, layer_backward, layer_forward
 from ..functional.rnn import ElmanCell
 from .linear import _require_cache
 from .module import Module
@@ -82,6 +82,8 @@ class RNNBase(Module):
             if self.cell.has_cell_state:
                 self.register_parameter("c0", np.zeros((LD, self.hidden_size)))
         self._cache: dict | None = None
+        # Buffers reused across calls, one workspace per (layer, direction); see Workspace.
+        self._workspaces = [Workspace() for _ in range(self.num_layers * self.num_directions)]
 
     # -- structure ----------------------------------------------------------
     def _make_cell(self) -> Cell:  # pragma: no cover - abstract
@@ -174,6 +176,7 @@ class RNNBase(Module):
             out: (T, B, D·H) / (B, T, D·H) / (T, D·H);  h_n like h0
         """
         xt, h0, c0, lengths, batched, learned = self._check_input(x, hx, lengths)
+        self._cache = None  # the last call's buffers become free for this one
         D = self.num_directions
         inp = xt
         caches, masks, h_n, c_n = [], [], [], []
@@ -190,7 +193,7 @@ class RNNBase(Module):
                 i = layer * D + d
                 out, h, c, cache = layer_forward(
                     self.cell, inp, h0[i], None if c0 is None else c0[i],
-                    *self._layer_params(layer, d), lengths=lengths, reverse=bool(d),
+                    *self._layer_params(layer, d), lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
                 )
                 outs.append(out)
                 caches.append(cache)
