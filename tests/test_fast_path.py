@@ -6,15 +6,30 @@ readable reference. Sizes here cross the thresholds where the fast path
 switches formulas (tanh through exp from B·H = 256 on, one BLAS thread for
 mid-sized step GEMMs), with masks, reverse, keep_dh, repeated backward, large
 pre-activations (exp overflow) and float32.
+
+Every test runs twice: with the compiled gate kernels of small LSTM/GRU layers
+(:mod:`bptt.functional.kernels`, numba) and with the pure-NumPy buffered path.
 """
 
 import numpy as np
 import pytest
 
+from bptt.functional import kernels
 from bptt.functional.gru import GRUCell
 from bptt.functional.lstm import LSTMCell
 from bptt.functional.recurrent import layer_backward, layer_forward
 from bptt.functional.rnn import ElmanCell
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def kernel_path(request):
+    if request.param == "compiled":
+        pytest.importorskip("numba", reason="the compiled kernels need numba (bptt[fast])")
+        assert kernels.enabled()
+        yield request.param
+    else:
+        with kernels.disabled():
+            yield request.param
 
 
 class StepOnly:
@@ -185,3 +200,4 @@ def test_backward_factors_in_chunks_equal_all_at_once(kind, steps_per_chunk, mon
     up_none = {**up, "dout": None}
     ref_none = _run(StepOnly(cell), args, up_none)[0]
     _assert_close(_run(cell, args, up_none)[0], ref_none, 1e-12)
+

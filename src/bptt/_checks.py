@@ -64,7 +64,7 @@ def check_array(
             raise TypeError(f"{name}: expected dtype {dtype}, got {x.dtype}")
     elif x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name}: expected dtype float32 or float64, got {x.dtype}")
-    if shape is not None:
+    if shape is not None and x.shape != shape:
         ok = len(shape) == x.ndim and all(s is None or s == d for s, d in zip(shape, x.shape))
         if not ok:
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"

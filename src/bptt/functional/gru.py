@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .activations import sigmoid
 from .cellstep import cell_step_backward, cell_step_forward
 
@@ -135,6 +136,9 @@ class GRUCell:
             S.b_hn = b_hn * scale[2 * H:, 0]
         S.Q = S.empty("Q", (T, B, 3 * H), dt)
         S.tmp = np.empty((B, H), dtype=dt)
+        S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
+        if S.kern is not None:
+            S.b_hn_k = np.zeros(H, dtype=dt) if S.b_hn is None else S.b_hn
 
     def step_forward_into(self, t, S):
         H = S.hidden
@@ -143,6 +147,11 @@ class GRUCell:
         rz, qn, n = a[:, :2 * H], q[:, 2 * H:], a[:, 2 * H:]
         np.add(rz, q[:, :2 * H], out=rz)  # −a_r, −a_z
         np.exp(rz, out=rz)
+        if S.kern is not None:  # the same equations, fused (bptt.functional.kernels)
+            S.kern.gru_gates(a, q, S.b_hn_k)
+            np.exp(n, out=n)
+            S.kern.gru_out(a, S.H[t], S.H[t + 1])
+            return
         np.add(rz, 1, out=rz)
         np.divide(1, rz, out=rz)  # r, z
         if S.b_hn is not None:
@@ -167,6 +176,8 @@ class GRUCell:
         S.dh_buf = np.empty((2, B, H), dtype=dt)
 
     def backward_factors(self, S, t0, t1):
+        if S.kern is not None:  # the fused backward needs no factors
+            return
         H = S.hidden
         A, F, FQ = S.P[t0:t1], S.dP[t0:t1], S.dQ[t0:t1]
         r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
@@ -187,6 +198,10 @@ class GRUCell:
         np.multiply(r, Fn, out=FQn)
 
     def step_backward_into(self, t, g, dc, S):
+        if S.kern is not None:
+            S.kern.gru_backward(g, S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t], S.tmp)
+            dh = np.dot(S.dQ[t], S.W_hh, out=S.dh_buf[t & 1])
+            return np.add(dh, S.tmp, out=dh), None
         g3 = g[:, None, :]
         F3, FQ3 = S.F3[t], S.FQ3[t]
         np.multiply(g3, F3, out=F3)

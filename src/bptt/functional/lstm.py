@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .activations import sigmoid
 from .cellstep import cell_step_backward, cell_step_forward
 
@@ -98,6 +99,7 @@ class LSTMCell:
         # tanh(c) through exp pays for its four extra calls from about 256 elements on, in float64
         # (NumPy's float32 tanh is SIMD and about as fast as its exp).
         S.tanh_by_exp = dt == np.float64 and B * H >= 256
+        S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
 
     def step_forward_into(self, t, S):
         H = S.hidden
@@ -105,6 +107,12 @@ class LSTMCell:
         np.dot(S.H[t], S.W_hh_T, out=q)
         np.add(a, q, out=a)  # −a_i, −a_f, −2a_g, −a_o
         np.exp(a, out=a)
+        if S.kern is not None:  # the same equations, fused (bptt.functional.kernels)
+            tc = S.TC[t]
+            S.kern.lstm_gates(a, S.C[t], S.C[t + 1], tc)
+            np.exp(tc, out=tc)
+            S.kern.lstm_out(a, tc, S.H[t + 1])
+            return
         np.add(a, 1, out=a)
         np.divide(1, a, out=a)  # σ(a_i), σ(a_f), σ(2a_g), σ(a_o)
         g = a[:, 2 * H:3 * H]
@@ -128,14 +136,18 @@ class LSTMCell:
     def prepare_backward(self, S):
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
         S.dP = S.dQ = S.empty("dP", (T, B, 4 * H), dt)  # the factors, then dA in place
+        S.dh_buf = np.empty((2, B, H), dtype=dt)
+        S.dc_buf = np.empty((2, B, H), dtype=dt)
+        if S.kern is not None:  # the fused backward needs no factors
+            return
         S.K = S.empty("K", (T, B, H), dt)
         S.F4 = S.dP.reshape(T, B, 4, H)
         S.f = S.P[..., H:2 * H]
         S.dct = np.empty((B, H), dtype=dt)
-        S.dh_buf = np.empty((2, B, H), dtype=dt)
-        S.dc_buf = np.empty((2, B, H), dtype=dt)
 
     def backward_factors(self, S, t0, t1):
+        if S.kern is not None:
+            return
         H = S.hidden
         G, TC, F, K = S.P[t0:t1], S.TC[t0:t1], S.dP[t0:t1], S.K[t0:t1]
         i, g, o = G[..., :H], G[..., 2 * H:3 * H], G[..., 3 * H:]
@@ -153,13 +165,16 @@ class LSTMCell:
         K *= o
 
     def step_backward_into(self, t, g, dc, S):
+        k = t & 1
+        if S.kern is not None:
+            S.kern.lstm_backward(g, dc, S.P[t], S.C[t], S.TC[t], S.dP[t], S.dc_buf[k])
+            return np.dot(S.dP[t], S.W_hh, out=S.dh_buf[k]), S.dc_buf[k]
         dct = S.dct
         np.multiply(g, S.K[t], out=dct)
         np.add(dct, dc, out=dct)
         F4 = S.F4[t]
         np.multiply(dct[:, None, :], F4[:, :3], out=F4[:, :3])
         np.multiply(g, F4[:, 3], out=F4[:, 3])
-        k = t & 1
         return np.dot(S.dP[t], S.W_hh, out=S.dh_buf[k]), np.multiply(dct, S.f[t], out=S.dc_buf[k])
 
 

@@ -82,6 +82,7 @@ Shapes (time-major, G = number of gate blocks, H = hidden size):
 
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import nullcontext
 from typing import Any, Protocol
@@ -166,7 +167,7 @@ class Workspace:
     def empty(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         """An uninitialised array of this shape and dtype, reused if one is free."""
         dtype = np.dtype(dtype)
-        if not self._enabled or int(np.prod(shape)) * dtype.itemsize < self.MIN_BYTES:
+        if math.prod(shape) * dtype.itemsize < self.MIN_BYTES or not self._enabled:
             return np.empty(shape, dtype=dtype)
         pool = self._pool.setdefault(name, [])
         for a in pool:
@@ -503,6 +504,8 @@ _FACTOR_CHUNK_BYTES = 1 << 20
 def _chunks(T: int, step_bytes: int) -> list[tuple[int, int]]:
     """[(t0, t1), …] covering 0…T−1, latest first, each at most ~1 MiB of factors."""
     k = max(1, _FACTOR_CHUNK_BYTES // max(1, step_bytes))
+    if k >= T:
+        return [(0, T)]
     return [(max(0, t1 - k), t1) for t1 in range(T, 0, -k)]
 
 
@@ -518,10 +521,11 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     cell, mask = S.cell, S.mask
     T, B, H, dtype = S.T, S.B, S.hidden, S.dtype
     cell.prepare_backward(S)
-    dh = np.zeros((B, H), dtype=dtype) if dh_T is None else dh_T
+    # Contiguous, as compiled kernels expect (a no-op for the usual arrays).
+    dh = np.zeros((B, H), dtype=dtype) if dh_T is None else np.ascontiguousarray(dh_T)
     dc = None
     if cell.has_cell_state:
-        dc = np.zeros((B, H), dtype=dtype) if dc_T is None else dc_T
+        dc = np.zeros((B, H), dtype=dtype) if dc_T is None else np.ascontiguousarray(dc_T)
     dh_steps = np.empty((T, B, H), dtype=dtype) if keep_dh else None
     step = cell.step_backward_into
     factors = cell.backward_factors

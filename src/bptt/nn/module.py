@@ -90,8 +90,10 @@ class Module:
         return {name: p.grad for name, p in self.named_parameters()}
 
     def zero_grad(self) -> None:
-        for p in self.parameters():
+        for p in self._params.values():
             p.grad.fill(0)
+        for m in self._modules.values():
+            m.zero_grad()
 
     def train(self, mode: bool = True) -> "Module":
         for m in self.modules():

@@ -200,8 +200,9 @@ class RNNBase(Module):
                 h_n.append(h)
                 c_n.append(c)
             inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
-        h_n = np.stack(h_n)
-        c_n = np.stack(c_n) if self.cell.has_cell_state else None
+        # One layer and direction: a view, no copy (read-only when it views the layer's cache).
+        h_n = np.stack(h_n) if len(h_n) > 1 else h_n[0][None]
+        c_n = None if not self.cell.has_cell_state else np.stack(c_n) if len(c_n) > 1 else c_n[0][None]
         self._cache = {
             "caches": caches, "masks": masks, "batched": batched, "T": xt.shape[0], "B": xt.shape[1],
             "learned": learned,
@@ -258,9 +259,11 @@ class RNNBase(Module):
         return self._format_out(dout_t, batched), self._join_state(*self._format_state(dh0, dc0, batched))
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
+        params = self._params
         for name, key in zip(self._names(layer, d), ("dW_ih", "dW_hh", "db_ih", "db_hh")):
-            if name in self._params:
-                self._params[name].grad += g[key]
+            p = params.get(name)
+            if p is not None:
+                np.add(p.grad, g[key], out=p.grad)
 
     def _check_grad_out(self, dout: Any, batched: bool, T: int, B: int) -> Array | None:
         if dout is None:

@@ -1,0 +1,59 @@
+"""The compiled gate kernels (:mod:`bptt.functional.kernels`) against the pure-NumPy path.
+
+test_fast_path.py runs every buffered-loop test on both paths against the
+step protocol; here the two buffered paths are compared directly, and the
+switch itself is tested.
+"""
+
+import numpy as np
+import pytest
+
+from bptt.functional import kernels
+
+from test_fast_path import _problem, _run
+
+numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bptt[fast])")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("B,H", [(1, 2), (16, 64), (16, 256), (32, 256)])
+def test_kernels_are_used_exactly_up_to_their_size(kind, B, H):
+    cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
+    _, cache = _run(cell, args, up)
+    assert (cache.kern is not None) == (B * H <= kernels.MAX_ELEMENTS)
+    with kernels.disabled():
+        _, cache = _run(cell, args, up)
+    assert cache.kern is None
+    assert kernels.enabled()  # the context manager restores the switch
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias):
+    """Same sizes, same dtype, with and without lengths and bias; float32 stays float32."""
+    cell, args, up = _problem(kind, 6, 12, 5, 24, dtype, seed=12, bias=bias)
+    lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])
+    for ln in (None, lengths):
+        fast, cache = _run(cell, args, up, lengths=ln, keep_dh=True)
+        assert cache.kern is not None
+        with kernels.disabled():
+            ref, _ = _run(cell, args, up, lengths=ln, keep_dh=True)
+        assert fast.keys() == ref.keys()
+        for k in fast:
+            assert fast[k].dtype == dtype, k
+            np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)
+
+
+def test_kernels_written_out_equal_the_module_docstring_equations():
+    """lstm_backward called as plain Python (no numba) on one element, against the equations by hand."""
+    rng = np.random.default_rng(13)
+    i, f, gg, o, c_prev, t, gh, dc = rng.uniform(0.1, 0.9, 8)
+    a = np.array([[i, f, gg, o]])
+    da = np.empty((1, 4))
+    dcp = np.empty((1, 1))
+    kernels.lstm_backward(np.array([[gh]]), np.array([[dc]]), a, np.array([[c_prev]]), np.array([[t]]), da, dcp)
+    d = dc + gh * o * (1 - t * t)
+    np.testing.assert_allclose(da[0], [d * gg * i * (1 - i), d * c_prev * f * (1 - f), d * i * (1 - gg * gg),
+                                       gh * t * o * (1 - o)], rtol=1e-15)
+    np.testing.assert_allclose(dcp[0, 0], d * f, rtol=1e-15)
