@@ -39,6 +39,7 @@ import numpy as np
 from . import kernels
 from .activations import sigmoid
 from .cellstep import cell_step_backward, cell_step_forward
+from .recurrent import gate_scale
 
 Array = np.ndarray
 
@@ -125,8 +126,7 @@ class GRUCell:
     # -- buffered protocol (reset_after=True) ----------------------------------
     def prepare_forward(self, S):
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
-        scale = np.full((3 * H, 1), -1, dtype=dt)
-        scale[2 * H:] = -2
+        scale = gate_scale((-1, -1, -2), H, dt)
         S.W_in = S.W_ih * scale
         S.W_hh_T = np.multiply(S.W_hh.T, scale.T, order="C")  # contiguous: the step GEMM is faster
         S.b_in = S.b_hn = None
@@ -139,11 +139,15 @@ class GRUCell:
         S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
         if S.kern is not None:
             S.b_hn_k = np.zeros(H, dtype=dt) if S.b_hn is None else S.b_hn
+        S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
 
     def step_forward_into(self, t, S):
         H = S.hidden
         a, q, tmp = S.P[t], S.Q[t], S.tmp
         np.dot(S.H[t], S.W_hh_T, out=q)
+        if S.whole_step:
+            S.kern.gru_step(a, q, S.b_hn_k, S.H[t], S.H[t + 1])
+            return
         rz, qn, n = a[:, :2 * H], q[:, 2 * H:], a[:, 2 * H:]
         np.add(rz, q[:, :2 * H], out=rz)  # −a_r, −a_z
         np.exp(rz, out=rz)

@@ -31,7 +31,12 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Iterator
 
+import numpy as np
+
 MAX_ELEMENTS = 4096  # B·H up to which the fused kernels are faster than NumPy (see above)
+# B·H up to which even the exp goes inside the kernel (one call per forward step): a scalar exp on
+# a handful of elements costs less than one more NumPy call.
+WHOLE_STEP_ELEMENTS = 64
 
 _state: dict = {"kernels": None, "tried": False, "off": os.environ.get("BPTT_KERNELS", "").lower() == "numpy"}
 
@@ -101,6 +106,33 @@ def lstm_backward(g, dc, a, c_prev, tc, da, dc_prev):
             dc_prev[b, j] = d * f
 
 
+def lstm_step(a, q, c_prev, c, tc, h):
+    """One whole LSTM forward step after the GEMM, exp included (for B·H ≤ WHOLE_STEP_ELEMENTS).
+
+    a = P_t (gate rows pre-scaled by −1, −1, −2, −1) and q = h_{t−1} W_hhᵀ (scaled alike) on
+    entry; on exit a = [i, f, g, o], c = f ⊙ c_prev + i ⊙ g, tc = tanh c, h = o ⊙ tanh c.
+    Shapes: a, q (B, 4H); c_prev, c, tc, h (B, H)
+    """
+    B, H = c.shape
+    one = a.dtype.type(1.0)
+    two = a.dtype.type(2.0)
+    for b in range(B):
+        for j in range(H):
+            i = one / (one + np.exp(a[b, j] + q[b, j]))
+            f = one / (one + np.exp(a[b, H + j] + q[b, H + j]))
+            g = two / (one + np.exp(a[b, 2 * H + j] + q[b, 2 * H + j])) - one
+            o = one / (one + np.exp(a[b, 3 * H + j] + q[b, 3 * H + j]))
+            a[b, j] = i
+            a[b, H + j] = f
+            a[b, 2 * H + j] = g
+            a[b, 3 * H + j] = o
+            cn = f * c_prev[b, j] + i * g
+            c[b, j] = cn
+            t = two / (one + np.exp(-two * cn)) - one
+            tc[b, j] = t
+            h[b, j] = o * t
+
+
 # -- GRU (torch's form) -------------------------------------------------------------
 def gru_gates(a, q, b_hn):
     """In place: r, z from their exponentials, and the n pre-activation (scaled by −2).
@@ -138,6 +170,29 @@ def gru_out(a, h_prev, h):
             h[b, j] = n + a[b, H + j] * (h_prev[b, j] - n)
 
 
+def gru_step(a, q, b_hn, h_prev, h):
+    """One whole GRU forward step after the GEMM, exp included (for B·H ≤ WHOLE_STEP_ELEMENTS).
+
+    a = P_t and q = h_{t−1} W_hhᵀ (r, z rows scaled by −1, n rows by −2), b_hn = −2·b_hn on
+    entry; on exit a = [r, z, n], q[:, 2H:] = −2·q_n, h = n + z ⊙ (h_prev − n).
+    Shapes: a, q (B, 3H); b_hn (H,); h_prev, h (B, H)
+    """
+    B, H = h.shape
+    one = a.dtype.type(1.0)
+    two = a.dtype.type(2.0)
+    for b in range(B):
+        for j in range(H):
+            r = one / (one + np.exp(a[b, j] + q[b, j]))
+            z = one / (one + np.exp(a[b, H + j] + q[b, H + j]))
+            qn = q[b, 2 * H + j] + b_hn[j]
+            q[b, 2 * H + j] = qn
+            n = two / (one + np.exp(a[b, 2 * H + j] + r * qn)) - one
+            a[b, j] = r
+            a[b, H + j] = z
+            a[b, 2 * H + j] = n
+            h[b, j] = n + z * (h_prev[b, j] - n)
+
+
 def gru_backward(g, a, h_prev, q, dp, dq, gz):
     """One GRU step back (torch's form; equations of :mod:`bptt.functional.gru`).
 
@@ -167,7 +222,7 @@ def gru_backward(g, a, h_prev, q, dp, dq, gz):
             gz[b, j] = gh * z
 
 
-_KERNELS = ("lstm_gates", "lstm_out", "lstm_backward", "gru_gates", "gru_out", "gru_backward")
+_KERNELS = ("lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out", "gru_step", "gru_backward")
 
 
 def _compile() -> SimpleNamespace | None:

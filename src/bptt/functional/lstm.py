@@ -27,6 +27,7 @@ import numpy as np
 from . import kernels
 from .activations import sigmoid
 from .cellstep import cell_step_backward, cell_step_forward
+from .recurrent import gate_scale
 
 Array = np.ndarray
 
@@ -88,8 +89,7 @@ class LSTMCell:
     # -- buffered protocol ---------------------------------------------------
     def prepare_forward(self, S):
         H, B, T, dt = S.hidden, S.B, S.T, S.dtype
-        scale = np.full((4 * H, 1), -1, dtype=dt)
-        scale[2 * H:3 * H] = -2
+        scale = gate_scale((-1, -1, -2, -1), H, dt)
         S.W_in = S.W_ih * scale
         S.W_hh_T = np.multiply(S.W_hh.T, scale.T, order="C")  # contiguous: the step GEMM is faster
         S.b_in = None if S.b_ih is None else (S.b_ih + S.b_hh) * scale[:, 0]
@@ -100,11 +100,15 @@ class LSTMCell:
         # (NumPy's float32 tanh is SIMD and about as fast as its exp).
         S.tanh_by_exp = dt == np.float64 and B * H >= 256
         S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
+        S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
 
     def step_forward_into(self, t, S):
         H = S.hidden
         a, q, tmp = S.P[t], S.q, S.tmp
         np.dot(S.H[t], S.W_hh_T, out=q)
+        if S.whole_step:
+            S.kern.lstm_step(a, q, S.C[t], S.C[t + 1], S.TC[t], S.H[t + 1])
+            return
         np.add(a, q, out=a)  # −a_i, −a_f, −2a_g, −a_o
         np.exp(a, out=a)
         if S.kern is not None:  # the same equations, fused (bptt.functional.kernels)

@@ -85,6 +85,7 @@ from __future__ import annotations
 import math
 import sys
 from contextlib import nullcontext
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -249,6 +250,17 @@ def reverse_order(T: int, B: int, lengths: Array | None) -> Array:
     t = np.arange(T)[:, None]
     ell = np.full(B, T) if lengths is None else lengths
     return np.where(t < ell[None, :], ell[None, :] - 1 - t, t)
+
+
+@lru_cache(maxsize=64)
+def gate_scale(blocks: tuple[int, ...], H: int, dtype: np.dtype) -> Array:
+    """Column (G·H, 1) with ``blocks[k]`` in the rows of gate block k (read-only, cached per call site).
+
+    The cells pre-scale their gate rows by it (−1 for σ, −2 for tanh through one exp).
+    """
+    s = np.repeat(np.asarray(blocks, dtype=dtype), H)[:, None]
+    s.flags.writeable = False
+    return s
 
 
 def _gather_time(a: Array, order: Array) -> Array:
