@@ -16,24 +16,26 @@ numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bp
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("B,H", [(1, 2), (16, 64), (16, 256), (32, 256)])
-def test_kernels_are_used_exactly_up_to_their_size(kind, B, H):
+@pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256)])
+def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
     cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
     _, cache = _run(cell, args, up)
-    assert (cache.kern is not None) == (B * H <= kernels.MAX_ELEMENTS)
+    assert cache.kern is not None
+    assert cache.whole_step == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
     with kernels.disabled():
         _, cache = _run(cell, args, up)
-    assert cache.kern is None
+    assert cache.kern is None and not cache.whole_step
     assert kernels.enabled()  # the context manager restores the switch
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias):
+@pytest.mark.parametrize("B,H", [(12, 24), (3, 4)])  # the two-kernel step / the whole-step kernel
+def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
     """Same sizes, same dtype, with and without lengths and bias; float32 stays float32."""
-    cell, args, up = _problem(kind, 6, 12, 5, 24, dtype, seed=12, bias=bias)
-    lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])
+    cell, args, up = _problem(kind, 6, B, 5, H, dtype, seed=12, bias=bias)
+    lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])[:B]
     for ln in (None, lengths):
         fast, cache = _run(cell, args, up, lengths=ln, keep_dh=True)
         assert cache.kern is not None

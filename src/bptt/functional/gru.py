@@ -136,7 +136,7 @@ class GRUCell:
             S.b_hn = b_hn * scale[2 * H:, 0]
         S.Q = S.empty("Q", (T, B, 3 * H), dt)
         S.tmp = np.empty((B, H), dtype=dt)
-        S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
+        S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
         if S.kern is not None:
             S.b_hn_k = np.zeros(H, dtype=dt) if S.b_hn is None else S.b_hn
         S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS

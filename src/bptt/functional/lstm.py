@@ -99,7 +99,7 @@ class LSTMCell:
         # tanh(c) through exp pays for its four extra calls from about 256 elements on, in float64
         # (NumPy's float32 tanh is SIMD and about as fast as its exp).
         S.tanh_by_exp = dt == np.float64 and B * H >= 256
-        S.kern = kernels.get(B * H)  # fused elementwise kernels for small layers (optional numba)
+        S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
         S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
 
     def step_forward_into(self, t, S):
