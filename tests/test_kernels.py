@@ -59,3 +59,18 @@ def test_kernels_written_out_equal_the_module_docstring_equations():
     np.testing.assert_allclose(da[0], [d * gg * i * (1 - i), d * c_prev * f * (1 - f), d * i * (1 - gg * gg),
                                        gh * t * o * (1 - o)], rtol=1e-15)
     np.testing.assert_allclose(dcp[0, 0], d * f, rtol=1e-15)
+
+
+def test_without_numba_the_numpy_path_runs(monkeypatch):
+    """bptt installed without the `fast` extra: no numba, same results through NumPy."""
+    import sys
+
+    cell, args, up = _problem("lstm", 5, 6, 4, 7, np.float64, seed=14)
+    with_numba, _ = _run(cell, args, up)
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    monkeypatch.setattr(kernels, "_state", {"kernels": None, "tried": False, "off": False})
+    assert not kernels.available() and not kernels.enabled() and kernels.get() is None
+    without, cache = _run(cell, args, up)
+    assert cache.kern is None
+    for k in with_numba:
+        np.testing.assert_allclose(without[k], with_numba[k], rtol=1e-13, atol=1e-13, err_msg=k)
