@@ -60,6 +60,9 @@ class GRUCell:
     projection (its n block −2·q_n). Backward forms for all steps at once
     F = [da_r, da_z, da_n] / dh and FQ = [da_r, da_z, r ⊙ da_n] / dh, so a step is
     ``dP_t = g_t ⊙ F_t``, ``dQ_t = g_t ⊙ FQ_t``, ``dh_{t−1} = dQ_t W_hh + g_t ⊙ z``.
+    With numba installed (``bptt[fast]``) the arithmetic between GEMM and ``exp``
+    runs fused in :mod:`bptt.functional.kernels` (same equations, no factors);
+    this NumPy path is the reference.
     """
 
     gates = 3

@@ -49,6 +49,9 @@ class LSTMCell:
     i⊙(1−g²), tanh c⊙o(1−o)] — so that a step is
     ``dc = dc_t + g_t ⊙ K_t``, ``dA_t = [dc, dc, dc, g_t] ⊙ F_t``,
     ``dc_{t−1} = dc ⊙ f``, ``dh_{t−1} = dA_t W_hh``.
+    With numba installed (``bptt[fast]``) the arithmetic between GEMM and ``exp``
+    runs fused in :mod:`bptt.functional.kernels` (same equations, no factors);
+    this NumPy path is the reference.
     """
 
     gates = 4
