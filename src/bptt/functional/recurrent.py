@@ -75,7 +75,7 @@ the sigmoid rows halved, one transcendental call for all gates) undoes that in
 its own backward, and the layer uses the original W_ih / W_hh for dX and dh.
 
 Shapes (time-major, G = number of gate blocks, H = hidden size):
-    x: (T, B, I)        h0, c0: (B, H)        W_ih: (G·H, I)    W_hh: (G·H, H)
+    x: (T, B, I)        h0, c0: (B, H) or None (zeros)    W_ih: (G·H, I)    W_hh: (G·H, H)
     b_ih, b_hh: (G·H,) or None               lengths: (B,) ints in [1, T] or None
     out: (T, B, H)      h_T, c_T: (B, H)
 """
@@ -349,7 +349,8 @@ def _forward_steps(S: LayerCache, h0: Array, c0: Array | None):
     out = np.empty((T, B, H), dtype=P.dtype)
     h_prev = np.empty((T, B, H), dtype=P.dtype)
     steps = []
-    h, c = h0, c0
+    h = np.zeros((B, H), dtype=P.dtype) if h0 is None else h0
+    c = np.zeros((B, H), dtype=P.dtype) if c0 is None and cell.has_cell_state else c0
     for t in range(T):
         h_prev[t] = h
         h_new, c_new, step = cell.step_forward(P[t], h, c, S.W_hh, b_step)

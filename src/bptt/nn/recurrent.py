@@ -38,6 +38,7 @@ from .linear import _require_cache
 from .module import Module
 
 Array = np.ndarray
+_GRAD_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh")  # layer_backward's keys, in _names order
 
 
 class RNNBase(Module):
@@ -150,7 +151,7 @@ class RNNBase(Module):
                     states.append(np.repeat(self._params[name].data[:, None, :], B, axis=1))
                     learned.append(name)
                 else:
-                    states.append(np.zeros((LD, B, H), dtype=self.dtype))
+                    states.append(None)  # zeros: the layer loop starts from 0 without an array per call
                 continue
             check_array(name, s, dtype=self.dtype, shape=want)
             states.append(s if batched else s[:, None, :])
@@ -192,7 +193,7 @@ class RNNBase(Module):
             for d in range(D):
                 i = layer * D + d
                 out, h, c, cache = layer_forward(
-                    self.cell, inp, h0[i], None if c0 is None else c0[i],
+                    self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
                     *self._layer_params(layer, d), lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
                 )
                 outs.append(out)
@@ -233,8 +234,9 @@ class RNNBase(Module):
         dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
         dc_n = self._check_grad_state("dc_n", dc_n, batched, B) if self.cell.has_cell_state else None
-        dh0 = np.zeros((L * D, B, H), dtype=self.dtype)
-        dc0 = np.zeros((L * D, B, H), dtype=self.dtype) if self.cell.has_cell_state else None
+        LD, has_c = L * D, self.cell.has_cell_state
+        dh0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 else None
+        dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None
         for layer in range(L - 1, -1, -1):
             dinp = None
             for d in range(D):
@@ -246,9 +248,13 @@ class RNNBase(Module):
                     cache["caches"][i],
                 )
                 self._accumulate(layer, d, g)
-                dh0[i] = g["dh0"]
-                if dc0 is not None:
-                    dc0[i] = g["dc0"]
+                if LD == 1:  # one layer and direction: no stacking
+                    dh0 = g["dh0"][None]
+                    dc0 = g["dc0"][None] if has_c else None
+                else:
+                    dh0[i] = g["dh0"]
+                    if has_c:
+                        dc0[i] = g["dc0"]
                 dinp = g["dx"] if dinp is None else dinp + g["dx"]
             if cache["masks"][layer] is not None:
                 dinp = dinp * cache["masks"][layer]
@@ -260,7 +266,7 @@ class RNNBase(Module):
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
         params = self._params
-        for name, key in zip(self._names(layer, d), ("dW_ih", "dW_hh", "db_ih", "db_hh")):
+        for name, key in zip(self._names(layer, d), _GRAD_KEYS):
             p = params.get(name)
             if p is not None:
                 np.add(p.grad, g[key], out=p.grad)
