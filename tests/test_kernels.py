@@ -74,3 +74,20 @@ def test_without_numba_the_numpy_path_runs(monkeypatch):
     assert cache.kern is None
     for k in with_numba:
         np.testing.assert_allclose(without[k], with_numba[k], rtol=1e-13, atol=1e-13, err_msg=k)
+
+
+def test_gru_backward_kernel_equals_the_equations_by_hand():
+    """gru_backward called as plain Python (no numba) on one element, against torch's GRU equations."""
+    rng = np.random.default_rng(15)
+    r, z, n = rng.uniform(0.1, 0.9, 3)
+    h_prev, q_n, gh = rng.standard_normal(3)
+    a = np.array([[r, z, n]])
+    q = np.array([[0.0, 0.0, -2.0 * q_n]])  # the cell keeps −2·q_n there
+    dp, dq, gz = np.empty((1, 3)), np.empty((1, 3)), np.empty((1, 1))
+    kernels.gru_backward(np.array([[gh]]), a, np.array([[h_prev]]), q, dp, dq, gz)
+    da_n = gh * (1 - z) * (1 - n * n)
+    da_z = gh * (h_prev - n) * z * (1 - z)
+    da_r = da_n * q_n * r * (1 - r)
+    np.testing.assert_allclose(dp[0], [da_r, da_z, da_n], rtol=1e-14)
+    np.testing.assert_allclose(dq[0], [da_r, da_z, r * da_n], rtol=1e-14)
+    np.testing.assert_allclose(gz[0, 0], gh * z, rtol=1e-15)
