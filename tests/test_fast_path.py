@@ -201,3 +201,40 @@ def test_backward_factors_in_chunks_equal_all_at_once(kind, steps_per_chunk, mon
     ref_none = _run(StepOnly(cell), args, up_none)[0]
     _assert_close(_run(cell, args, up_none)[0], ref_none, 1e-12)
 
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+@pytest.mark.parametrize("B,H", [(1, 2), (4, 16), (3, 5)])  # B·H ≤ 64: the compiled whole-sequence loop (when numba)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_tiny_layers_whole_sequence_loop_equals_step_protocol(kind, B, H, reverse, bias, kernel_path):
+    """No lengths and no keep_dh: the tiniest layers run all steps in one compiled call."""
+    cell, args, up = _problem(kind, 6, B, 5, H, np.float64, seed=20 + B * H, bias=bias)
+    saved = {k: None if v is None else v.copy() for k, v in {**args, **up}.items()}
+    for none in ([], ["dout"], ["dh_T", "dc_T"], ["dout", "dh_T", "dc_T"]):
+        up2 = {k: (None if k in none else v) for k, v in up.items()}
+        fast, cache = _run(cell, args, up2, reverse=reverse)
+        assert getattr(cache, "compiled_loop", False) == (kernel_path == "compiled")
+        ref, _ = _run(StepOnly(cell), args, up2, reverse=reverse)
+        _assert_close(fast, ref, 1e-13)
+        again = layer_backward(up2["dout"], up2["dh_T"], up2["dc_T"], cache)
+        for k, v in again.items():
+            if v is not None:
+                np.testing.assert_array_equal(v, fast[k], err_msg=k)
+    for k, v in {**args, **up}.items():  # nothing given was written into
+        if v is not None:
+            np.testing.assert_array_equal(v, saved[k], err_msg=k)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_tiny_layers_float32_and_strided_upstream(kind):
+    """float32 stays float32 and a strided dout (a bidirectional layer's half) is read correctly."""
+    cell, args, up = _problem(kind, 4, 2, 3, 3, np.float32, seed=30)
+    wide = np.random.default_rng(31).standard_normal((4, 2, 6)).astype(np.float32)
+    up = {**up, "dout": wide[:, :, 3:]}  # not contiguous
+    fast, _ = _run(cell, args, up)
+    assert all(v.dtype == np.float32 for v in fast.values())
+    ref, _ = _run(StepOnly(cell), {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
+                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()})
+    for k in fast:
+        np.testing.assert_allclose(fast[k], ref[k], rtol=2e-5, atol=2e-6, err_msg=k)

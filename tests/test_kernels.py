@@ -21,10 +21,10 @@ def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
     cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
     _, cache = _run(cell, args, up)
     assert cache.kern is not None
-    assert cache.whole_step == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
+    assert cache.whole_step == cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
     with kernels.disabled():
         _, cache = _run(cell, args, up)
-    assert cache.kern is None and not cache.whole_step
+    assert cache.kern is None and not cache.whole_step and not cache.compiled_loop
     assert kernels.enabled()  # the context manager restores the switch
 
 
@@ -45,6 +45,47 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
         for k in fast:
             assert fast[k].dtype == dtype, k
             np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64)])
+def test_elman_whole_sequence_loop_only_for_the_tiniest(kind, B, H, dtype):
+    cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=14)
+    fast, cache = _run(cell, args, up)
+    assert cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
+    with kernels.disabled():
+        ref, cache = _run(cell, args, up)
+    assert not cache.compiled_loop
+    tol = 1e-13 if dtype == np.float64 else 2e-6
+    for k in fast:
+        np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid"])
+def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
+    """rnn_forward_seq / rnn_backward_seq run as plain Python (no numba) against the equations by hand."""
+    rng = np.random.default_rng(15)
+    T, B, H = 3, 2, 2
+    P, W = rng.standard_normal((T, B, H)), rng.standard_normal((H, H))
+    f, df = {"tanh": (np.tanh, lambda y: 1 - y * y), "relu": (lambda a: np.maximum(a, 0), lambda y: (y > 0) * 1.0),
+             "sigmoid": (lambda a: 0.5 * np.tanh(a) + 0.5, lambda y: y * (1 - y))}[kind]
+    Hs = np.zeros((T + 1, B, H))
+    Hs[0] = rng.standard_normal((B, H))
+    code = {"tanh": 0, "relu": 1, "sigmoid": 2}[kind]
+    kernels.rnn_forward_seq(P, W.T.copy(), Hs, code)
+    h = Hs[0]
+    for t in range(T):
+        h = f(P[t] + h @ W.T)
+        np.testing.assert_allclose(Hs[t + 1], h, rtol=1e-14, atol=1e-15)
+    dout, dh_T = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
+    dA, dh = np.empty((T, B, H)), dh_T.copy()
+    kernels.rnn_backward_seq(dout, dh, Hs, dA, W, code)
+    g = dh_T
+    for t in range(T - 1, -1, -1):
+        da = (g + dout[t]) * df(Hs[t + 1])
+        np.testing.assert_allclose(dA[t], da, rtol=1e-14, atol=1e-15)
+        g = da @ W
+    np.testing.assert_allclose(dh, g, rtol=1e-14, atol=1e-15)
 
 
 def test_kernels_written_out_equal_the_module_docstring_equations():

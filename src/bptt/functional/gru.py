@@ -142,7 +142,10 @@ class GRUCell:
         S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
         if S.kern is not None:
             S.b_hn_k = np.zeros(H, dtype=dt) if S.b_hn is None else S.b_hn
-        S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+        S.whole_step = S.compiled_loop = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+
+    def forward_loop(self, S):
+        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.H, S.Q)
 
     def step_forward_into(self, t, S):
         H = S.hidden
@@ -181,6 +184,12 @@ class GRUCell:
         S.F3, S.FQ3 = S.dP.reshape(T, B, 3, H), S.dQ.reshape(T, B, 3, H)
         S.z = S.P[..., H:2 * H]
         S.dh_buf = np.empty((2, B, H), dtype=dt)
+
+    def backward_loop(self, S, dout, dh, dc):
+        dh = dh.copy()  # ∂L/∂h_T in, ∂L/∂h0 out
+        scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
+        S.kern.gru_backward_seq(kernels.outputs_grad(dout, S), dh, S.P, S.H, S.Q, S.dP, S.dQ, S.W_hh, *scratch)
+        return dh, None
 
     def backward_factors(self, S, t0, t1):
         if S.kern is not None:  # the fused backward needs no factors

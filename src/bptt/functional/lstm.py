@@ -103,7 +103,10 @@ class LSTMCell:
         # (NumPy's float32 tanh is SIMD and about as fast as its exp).
         S.tanh_by_exp = dt == np.float64 and B * H >= 256
         S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
-        S.whole_step = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+        S.whole_step = S.compiled_loop = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+
+    def forward_loop(self, S):
+        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.H, S.C, S.TC, S.q)
 
     def step_forward_into(self, t, S):
         H = S.hidden
@@ -151,6 +154,12 @@ class LSTMCell:
         S.F4 = S.dP.reshape(T, B, 4, H)
         S.f = S.P[..., H:2 * H]
         S.dct = np.empty((B, H), dtype=dt)
+
+    def backward_loop(self, S, dout, dh, dc):
+        dh, dc = dh.copy(), dc.copy()  # ∂L/∂(h_T, c_T) in, ∂L/∂(h0, c0) out
+        scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
+        S.kern.lstm_backward_seq(kernels.outputs_grad(dout, S), dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, *scratch)
+        return dh, dc
 
     def backward_factors(self, S, t0, t1):
         if S.kern is not None:

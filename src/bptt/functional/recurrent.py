@@ -64,7 +64,12 @@ and the cell implements
                                and return arrays that do not alias them.
 
 plus, optionally, ``weight_hh_grad_seq(dQ, S) -> dW_hh`` when dW_hh is not
-dQᵀ H_prev (the textbook GRU). Forward buffers belong to the cache, so backward
+dQᵀ H_prev (the textbook GRU), and a compiled loop over all steps for layers
+so small that the Python around a step costs more than its arithmetic: when
+``prepare_forward`` sets ``S.compiled_loop = True``, the layer calls
+``forward_loop(S)`` instead of the step loop and ``backward_loop(S, dout,
+dh_T, dc_T) -> (dh0, dc0)`` instead of the backward one (same rules: write
+S.dP/S.dQ, never into what is given), unless there are lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
 can be run again on the same cache; backward's scratch is allocated per call.
 A cell allocates its per-call arrays through ``S.empty(name, shape)``: fresh
 arrays, or, when the caller passes a :class:`Workspace`, arrays reused from an
@@ -323,6 +328,8 @@ def layer_forward(
     lends the per-call arrays (see :class:`Workspace`); results are the same.
     """
     T, B, I = x.shape
+    if lengths is not None and lengths.min() >= T:
+        lengths = None  # every sequence is whole: the same computation, without masks
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
@@ -398,7 +405,9 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
     # 1/(1+inf) = 0 is the exact answer, so that warning is silenced.
     errs = np.errstate(over="ignore") if getattr(S, "uses_exp", True) else nullcontext()
     with _blas_threads_for_loop(B, H, S.P.shape[2], dtype), errs:
-        if mask is None:
+        if mask is None and getattr(S, "compiled_loop", False):
+            cell.forward_loop(S)
+        elif mask is None:
             for t in range(T):
                 step(t, S)
         else:
@@ -544,7 +553,9 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     factors = cell.backward_factors
     chunks = _chunks(T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
     with _blas_threads_for_loop(B, H, S.dP.shape[2], dtype):
-        if mask is None and dout is None and not keep_dh:
+        if mask is None and not keep_dh and getattr(S, "compiled_loop", False):
+            dh, dc = cell.backward_loop(S, dout, dh, dc)
+        elif mask is None and dout is None and not keep_dh:
             for t0, t1 in chunks:
                 factors(S, t0, t1)
                 for t in range(t1 - 1, t0 - 1, -1):

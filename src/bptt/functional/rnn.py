@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .activations import Activation, get_activation
 
 Array = np.ndarray
+
+
+_KIND = {"tanh": 0, "relu": 1, "sigmoid": 2}  # the nonlinearity as kernels.rnn_forward_seq takes it
 
 
 class ElmanCell:
@@ -81,6 +85,18 @@ class ElmanCell:
         else:
             S.W_hh_T = np.ascontiguousarray(S.W_hh.T)  # the step GEMM is faster on a contiguous operand
             S.b_in = b
+        # The tiniest layers run all steps in one compiled call (optional numba, bptt[fast]).
+        tiny = S.B * S.hidden <= kernels.WHOLE_STEP_ELEMENTS and not S.tanh_by_exp and self.nonlinearity in _KIND
+        S.kern = kernels.get() if tiny else None
+        S.compiled_loop = S.kern is not None
+
+    def forward_loop(self, S):
+        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.H, _KIND[self.nonlinearity])
+
+    def backward_loop(self, S, dout, dh, dc):
+        dh = dh.copy()  # ∂L/∂h_T in, ∂L/∂h0 out
+        S.kern.rnn_backward_seq(kernels.outputs_grad(dout, S), dh, S.H, S.dP, S.W_hh, _KIND[self.nonlinearity])
+        return dh, None
 
     def step_forward_into(self, t, S):
         h = S.H[t + 1]
