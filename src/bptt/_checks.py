@@ -54,7 +54,7 @@ def check_array(
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
-    if ndim is not None:
+    if ndim is not None and x.ndim != ndim:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)

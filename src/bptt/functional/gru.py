@@ -186,7 +186,7 @@ class GRUCell:
         S.dh_buf = np.empty((2, B, H), dtype=dt)
 
     def backward_loop(self, S, dout, dh, dc):
-        dh = dh.copy()  # ∂L/∂h_T in, ∂L/∂h0 out
+        dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
         scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
         S.kern.gru_backward_seq(kernels.outputs_grad(dout, S), dh, S.P, S.H, S.Q, S.dP, S.dQ, S.W_hh, *scratch)
         return dh, None

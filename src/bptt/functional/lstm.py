@@ -156,7 +156,7 @@ class LSTMCell:
         S.dct = np.empty((B, H), dtype=dt)
 
     def backward_loop(self, S, dout, dh, dc):
-        dh, dc = dh.copy(), dc.copy()  # ∂L/∂(h_T, c_T) in, ∂L/∂(h0, c0) out
+        dh, dc = kernels.state_grad(dh, S), kernels.state_grad(dc, S)  # ∂L/∂(h_T, c_T) in, ∂L/∂(h0, c0) out
         scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
         S.kern.lstm_backward_seq(kernels.outputs_grad(dout, S), dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, *scratch)
         return dh, dc

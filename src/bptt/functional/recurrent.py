@@ -69,7 +69,8 @@ so small that the Python around a step costs more than its arithmetic: when
 ``prepare_forward`` sets ``S.compiled_loop = True``, the layer calls
 ``forward_loop(S)`` instead of the step loop and ``backward_loop(S, dout,
 dh_T, dc_T) -> (dh0, dc0)`` instead of the backward one (same rules: write
-S.dP/S.dQ, never into what is given), unless there are lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
+S.dP/S.dQ, never into what is given; dh_T/dc_T may be None), unless there are
+lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
 can be run again on the same cache; backward's scratch is allocated per call.
 A cell allocates its per-call arrays through ``S.empty(name, shape)``: fresh
 arrays, or, when the caller passes a :class:`Workspace`, arrays reused from an
@@ -283,12 +284,13 @@ def _gather_time(a: Array, order: Array) -> Array:
 # 10⁶ multiply-adds on (e.g. (32×256)·(256×256): 63 µs on two, 112 µs on one).
 _ONE_THREAD_BAND = (1 << 18, 1 << 22)  # B·H·G·H multiply-adds of one step
 _controller: Any = None
+_NO_CONTEXT = nullcontext()  # reusable; one fewer object per call
 
 
 def _blas_threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
     work = B * H * GH
     if dtype != np.float32 or not (_ONE_THREAD_BAND[0] <= work < _ONE_THREAD_BAND[1]):
-        return nullcontext()
+        return _NO_CONTEXT
     global _controller
     if _controller is None:
         try:
@@ -298,10 +300,10 @@ def _blas_threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
         else:
             _controller = ThreadpoolController()
     if _controller is False:
-        return nullcontext()
+        return _NO_CONTEXT
     blas = _controller.select(user_api="blas")
     if all(p.num_threads <= 1 for p in blas.lib_controllers):
-        return nullcontext()
+        return _NO_CONTEXT
     return blas.limit(limits=1)
 
 
@@ -400,23 +402,10 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
             Cs[0] = 0
         else:
             Cs[0] = c0
-    step = cell.step_forward_into
-    # Gates through exp (a cell that sets S.uses_exp): e^{x} overflows to inf for large x and
-    # 1/(1+inf) = 0 is the exact answer, so that warning is silenced.
-    errs = np.errstate(over="ignore") if getattr(S, "uses_exp", True) else nullcontext()
-    with _blas_threads_for_loop(B, H, S.P.shape[2], dtype), errs:
-        if mask is None and getattr(S, "compiled_loop", False):
-            cell.forward_loop(S)
-        elif mask is None:
-            for t in range(T):
-                step(t, S)
-        else:
-            frozen = mask == 0  # (T, B, 1): sequences already past their length keep their state
-            for t in range(T):
-                step(t, S)
-                np.copyto(Hs[t + 1], Hs[t], where=frozen[t])
-                if Cs is not None:
-                    np.copyto(Cs[t + 1], Cs[t], where=frozen[t])
+    if mask is None and getattr(S, "compiled_loop", False):
+        cell.forward_loop(S)  # one compiled call: no BLAS inside, no NumPy warnings to silence
+    else:
+        _step_loop(S, mask, Hs, Cs)
     if mask is None:
         out = Hs[1:]
         out.flags.writeable = False  # a view of the cache: backward reads it
@@ -429,6 +418,25 @@ def _forward_buffered(S: LayerCache, h0: Array, c0: Array | None):
         c = Cs[T]
         c.flags.writeable = False
     return out, h, c
+
+
+def _step_loop(S: LayerCache, mask: Array | None, Hs: Array, Cs: Array | None) -> None:
+    """The forward recurrence in Python, one ``step_forward_into`` per step."""
+    step, T = S.cell.step_forward_into, S.T
+    # Gates through exp (a cell that sets S.uses_exp): e^{x} overflows to inf for large x and
+    # 1/(1+inf) = 0 is the exact answer, so that warning is silenced.
+    errs = np.errstate(over="ignore") if getattr(S, "uses_exp", True) else _NO_CONTEXT
+    with _blas_threads_for_loop(S.B, S.hidden, S.P.shape[2], S.dtype), errs:
+        if mask is None:
+            for t in range(T):
+                step(t, S)
+        else:
+            frozen = mask == 0  # (T, B, 1): sequences already past their length keep their state
+            for t in range(T):
+                step(t, S)
+                np.copyto(Hs[t + 1], Hs[t], where=frozen[t])
+                if Cs is not None:
+                    np.copyto(Cs[t + 1], Cs[t], where=frozen[t])
 
 
 # -- backward -------------------------------------------------------------------
@@ -469,8 +477,8 @@ def layer_backward(
             dh_steps = _gather_time(dh_steps, order)
     db_ih = db_hh = None
     if S.has_bias:
-        db_ih = dP2.sum(axis=0)
-        db_hh = db_ih.copy() if dQ is dP else dQ2.sum(axis=0)
+        db_ih = np.add.reduce(dP2, axis=0)
+        db_hh = db_ih.copy() if dQ is dP else np.add.reduce(dQ2, axis=0)
     grads = {
         "dx": dx,
         "dh0": dh,
@@ -539,10 +547,28 @@ def _steps(chunks, factors, S):
 
 
 def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
-    """The buffered protocol's backward loop (see the module docstring)."""
+    """The buffered protocol's backward (see the module docstring)."""
+    cell, mask = S.cell, S.mask
+    T, B, H = S.T, S.B, S.hidden
+    cell.prepare_backward(S)
+    if mask is None and not keep_dh and getattr(S, "compiled_loop", False):
+        dh, dc = cell.backward_loop(S, dout, dh_T, dc_T)
+        dh_steps = None
+    else:
+        dh, dc, dh_steps = _backward_step_loop(S, dout, dh_T, dc_T, keep_dh)
+    hook = getattr(cell, "weight_hh_grad_seq", None)
+    if hook is not None:
+        dW_hh_of = lambda dQ2: hook(dQ2, S)  # noqa: E731
+    else:
+        h_prev = S.H[:-1].reshape(T * B, H)
+        dW_hh_of = lambda dQ2: np.dot(dQ2.T, h_prev)  # noqa: E731
+    return S.dP, S.dQ, dh, dc, dh_steps, dW_hh_of
+
+
+def _backward_step_loop(S: LayerCache, dout, dh_T, dc_T, keep_dh):
+    """The backward recurrence in Python, one ``step_backward_into`` per step -> (dh0, dc0, dh_steps)."""
     cell, mask = S.cell, S.mask
     T, B, H, dtype = S.T, S.B, S.hidden, S.dtype
-    cell.prepare_backward(S)
     # Contiguous, as compiled kernels expect (a no-op for the usual arrays).
     dh = np.zeros((B, H), dtype=dtype) if dh_T is None else np.ascontiguousarray(dh_T)
     dc = None
@@ -553,9 +579,7 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     factors = cell.backward_factors
     chunks = _chunks(T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
     with _blas_threads_for_loop(B, H, S.dP.shape[2], dtype):
-        if mask is None and not keep_dh and getattr(S, "compiled_loop", False):
-            dh, dc = cell.backward_loop(S, dout, dh, dc)
-        elif mask is None and dout is None and not keep_dh:
+        if mask is None and dout is None and not keep_dh:
             for t0, t1 in chunks:
                 factors(S, t0, t1)
                 for t in range(t1 - 1, t0 - 1, -1):
@@ -589,10 +613,4 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
                 if dc is not None:
                     np.copyto(dc_new, dc, where=frozen[t])
                 dh, dc = dh_new, dc_new
-    hook = getattr(cell, "weight_hh_grad_seq", None)
-    if hook is not None:
-        dW_hh_of = lambda dQ2: hook(dQ2, S)  # noqa: E731
-    else:
-        h_prev = S.H[:-1].reshape(T * B, H)
-        dW_hh_of = lambda dQ2: np.dot(dQ2.T, h_prev)  # noqa: E731
-    return S.dP, S.dQ, dh, dc, dh_steps, dW_hh_of
+    return dh, dc, dh_steps

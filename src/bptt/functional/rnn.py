@@ -94,7 +94,7 @@ class ElmanCell:
         S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.H, _KIND[self.nonlinearity])
 
     def backward_loop(self, S, dout, dh, dc):
-        dh = dh.copy()  # ∂L/∂h_T in, ∂L/∂h0 out
+        dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
         S.kern.rnn_backward_seq(kernels.outputs_grad(dout, S), dh, S.H, S.dP, S.W_hh, _KIND[self.nonlinearity])
         return dh, None
 

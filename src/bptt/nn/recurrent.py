@@ -74,6 +74,9 @@ class RNNBase(Module):
             )
         self.learn_initial_state = _check_bool("learn_initial_state", learn_initial_state)
         self._rng = np.random.default_rng(seed)
+        # Indexed layer * D + direction, like h0; built once, since every forward and backward reads them.
+        self._param_names = [self._make_names(layer, d) for layer in range(self.num_layers)
+                             for d in range(self.num_directions)]
         self.cell: Cell = self._make_cell()
         self._init_parameters()
         if self.learn_initial_state:
@@ -95,6 +98,11 @@ class RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def _names(self, layer: int, direction: int) -> tuple[str, str, str, str]:
+        """torch's parameter names of one layer and direction."""
+        return self._param_names[layer * self.num_directions + direction]
+
+    @staticmethod
+    def _make_names(layer: int, direction: int) -> tuple[str, str, str, str]:
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
         return (f"weight_ih{sfx}", f"weight_hh{sfx}", f"bias_ih{sfx}", f"bias_hh{sfx}")
 
@@ -139,8 +147,24 @@ class RNNBase(Module):
         T, B = xt.shape[0], xt.shape[1]
         if T == 0 or B == 0:
             raise ValueError(f"input: expected at least one time step and one sequence, got shape {x.shape}")
-        LD, H = self.num_layers * self.num_directions, self.hidden_size
+        h0, c0, learned = self._initial_states(hx, batched, B)
+        if lengths is not None:
+            if not batched:
+                raise ValueError("lengths: only valid for batched (3-D) input")
+            lengths = to_numpy(lengths)
+            if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
+                raise ValueError(f"lengths: expected {B} integers (one per sequence), got shape {lengths.shape} dtype {lengths.dtype}")
+            if lengths.min() < 1 or lengths.max() > T:
+                raise ValueError(f"lengths: expected values in [1, {T}] (T = {T}), got min {lengths.min()} max {lengths.max()}")
+            lengths = lengths.astype(np.int64)
+        return xt, h0, c0, lengths, batched, learned
+
+    def _initial_states(self, hx: Any, batched: bool, B: int) -> tuple[Array | None, Array | None, tuple]:
+        """(h0, c0) as (L·D, B, H) arrays or None (zeros), and which of them are learned parameters."""
         h0, c0 = self._split_state(hx)
+        if h0 is None and c0 is None and not self.learn_initial_state:
+            return None, None, ()  # zeros: the layer loop starts from 0 without an array per call
+        LD, H = self.num_layers * self.num_directions, self.hidden_size
         want = (LD, B, H) if batched else (LD, H)
         states, learned = [], []
         for name, s in (("h0", h0), ("c0", c0)):
@@ -151,20 +175,11 @@ class RNNBase(Module):
                     states.append(np.repeat(self._params[name].data[:, None, :], B, axis=1))
                     learned.append(name)
                 else:
-                    states.append(None)  # zeros: the layer loop starts from 0 without an array per call
+                    states.append(None)
                 continue
             check_array(name, s, dtype=self.dtype, shape=want)
             states.append(s if batched else s[:, None, :])
-        if lengths is not None:
-            if not batched:
-                raise ValueError("lengths: only valid for batched (3-D) input")
-            lengths = to_numpy(lengths)
-            if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-                raise ValueError(f"lengths: expected {B} integers (one per sequence), got shape {lengths.shape} dtype {lengths.dtype}")
-            if lengths.min() < 1 or lengths.max() > T:
-                raise ValueError(f"lengths: expected values in [1, {T}] (T = {T}), got min {lengths.min()} max {lengths.max()}")
-            lengths = lengths.astype(np.int64)
-        return xt, states[0], states[1], lengths, batched, tuple(learned)
+        return states[0], states[1], tuple(learned)
 
     # -- forward / backward -----------------------------------------------------
     def forward(self, x: Array, hx: Any = None, lengths: Any = None) -> tuple[Array, Any]:
@@ -259,9 +274,8 @@ class RNNBase(Module):
             if cache["masks"][layer] is not None:
                 dinp = dinp * cache["masks"][layer]
             dout_t = dinp
-        for name, g in (("h0", dh0), ("c0", dc0)):
-            if name in cache["learned"]:  # h0 was broadcast over the batch: its gradient sums over it
-                self._params[name].grad += g.sum(axis=1)
+        for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
+            self._params[name].grad += (dh0 if name == "h0" else dc0).sum(axis=1)
         return self._format_out(dout_t, batched), self._join_state(*self._format_state(dh0, dc0, batched))
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
