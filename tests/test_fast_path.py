@@ -94,7 +94,13 @@ def _assert_close(a, b, tol):
 
 @pytest.mark.parametrize("kind", list(CELLS))
 @pytest.mark.parametrize("B,H", [(1, 2), (4, 80), (32, 256)])  # below / above B·H = 256 / in the one-thread band
-def test_buffered_equals_step_protocol(kind, B, H):
+@pytest.mark.parametrize("avx512_tanh", [False, True])  # float64 tanh through exp / np.tanh, whatever this CPU has
+def test_buffered_equals_step_protocol(kind, B, H, avx512_tanh, monkeypatch):
+    import bptt.functional.lstm as lstm_mod
+    import bptt.functional.rnn as rnn_mod
+
+    for mod in (rnn_mod, lstm_mod):
+        monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
     T = 5 if B * H > 4096 else 7
     cell, args, up = _problem(kind, T, B, 6, H, np.float64, seed=B + H)
     fast, _ = _run(cell, args, up, keep_dh=True)

@@ -132,3 +132,18 @@ def test_gru_backward_kernel_equals_the_equations_by_hand():
     np.testing.assert_allclose(dp[0], [da_r, da_z, da_n], rtol=1e-14)
     np.testing.assert_allclose(dq[0], [da_r, da_z, r * da_n], rtol=1e-14)
     np.testing.assert_allclose(gz[0, 0], gh * z, rtol=1e-15)
+
+
+@pytest.mark.parametrize("avx512_tanh", [False, True])
+def test_float64_tanh_through_exp_only_without_avx512_tanh_and_from_256_elements(avx512_tanh, monkeypatch):
+    import bptt.functional.lstm as lstm_mod
+    import bptt.functional.rnn as rnn_mod
+
+    for mod in (rnn_mod, lstm_mod):
+        monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
+    for kind in ("tanh", "lstm"):
+        for B, H, dtype, by_exp in ((16, 20, np.float64, not avx512_tanh), (16, 20, np.float32, False),
+                                    (4, 20, np.float64, False)):
+            cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=16)
+            _, cache = _run(cell, args, up)
+            assert cache.tanh_by_exp is by_exp, (kind, B, H, dtype)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
-from .activations import sigmoid
+from .activations import sigmoid, tanh_float64_is_avx512
 from .cellstep import cell_step_backward, cell_step_forward
 from .recurrent import gate_scale
 
@@ -100,8 +100,8 @@ class LSTMCell:
         S.tmp = np.empty((B, H), dtype=dt)
         S.TC = S.empty("TC", (T, B, H), dt)
         # tanh(c) through exp pays for its four extra calls from about 256 elements on, in float64
-        # (NumPy's float32 tanh is SIMD and about as fast as its exp).
-        S.tanh_by_exp = dt == np.float64 and B * H >= 256
+        # without NumPy's AVX-512 tanh (NumPy's float32 tanh is SIMD and about as fast as its exp).
+        S.tanh_by_exp = dt == np.float64 and B * H >= 256 and not tanh_float64_is_avx512()
         S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
         S.whole_step = S.compiled_loop = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
 

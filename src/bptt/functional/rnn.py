@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, tanh_float64_is_avx512
 
 Array = np.ndarray
 
@@ -68,10 +68,11 @@ class ElmanCell:
     # -- buffered protocol ---------------------------------------------------
     def prepare_forward(self, S):
         b = None if S.b_ih is None else S.b_ih + S.b_hh
-        # tanh(a) = 2 / (1 + e^{−2a}) − 1: in float64 NumPy's exp is 2–3× cheaper than its tanh
-        # (float32 tanh is SIMD and as fast), which pays for the three extra calls from about
-        # 256 elements on. Scaling by −2 is exact.
-        S.tanh_by_exp = S.uses_exp = self.nonlinearity == "tanh" and S.dtype == np.float64 and S.B * S.hidden >= 256
+        # tanh(a) = 2 / (1 + e^{−2a}) − 1: in float64, where NumPy's tanh has no AVX-512 loop, its
+        # exp is 2–3× cheaper than its tanh (float32 tanh is SIMD and as fast), which pays for the
+        # three extra calls from about 256 elements on. Scaling by −2 is exact.
+        S.tanh_by_exp = S.uses_exp = (self.nonlinearity == "tanh" and S.dtype == np.float64
+                                      and S.B * S.hidden >= 256 and not tanh_float64_is_avx512())
         if self.nonlinearity == "sigmoid":
             half = S.dtype.type(0.5)
             S.W_in = S.W_ih * half
