@@ -244,3 +244,19 @@ def test_tiny_layers_float32_and_strided_upstream(kind):
                   {k: None if v is None else v.astype(np.float64) for k, v in up.items()})
     for k in fast:
         np.testing.assert_allclose(fast[k], ref[k], rtol=2e-5, atol=2e-6, err_msg=k)
+
+
+@pytest.mark.parametrize("shape", [(1536, 512), (7, 3), (130, 65)])  # more and fewer rows than one block
+def test_transposed_copy_equals_numpy_transpose(shape):
+    from bptt.functional.recurrent import transposed
+
+    W = np.random.default_rng(40).standard_normal(shape)
+    T = transposed(W)
+    assert T.flags.c_contiguous and T.shape == shape[::-1]
+    np.testing.assert_array_equal(T, W.T)
+    scale = np.random.default_rng(41).standard_normal((shape[0], 1))
+    np.testing.assert_array_equal(transposed(W, scale), W.T * scale.T)
+    W32 = W.astype(np.float32)
+    T32 = transposed(W32, np.float32(-2))
+    assert T32.dtype == np.float32
+    np.testing.assert_array_equal(T32, W32.T * np.float32(-2))

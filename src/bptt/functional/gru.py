@@ -39,7 +39,7 @@ import numpy as np
 from . import kernels
 from .activations import sigmoid
 from .cellstep import cell_step_backward, cell_step_forward
-from .recurrent import gate_scale
+from .recurrent import gate_scale, transposed
 
 Array = np.ndarray
 
@@ -131,7 +131,7 @@ class GRUCell:
         T, B, H, dt = S.T, S.B, S.hidden, S.dtype
         scale = gate_scale((-1, -1, -2), H, dt)
         S.W_in = S.W_ih * scale
-        S.W_hh_T = np.multiply(S.W_hh.T, scale.T, order="C")  # contiguous: the step GEMM is faster
+        S.W_hh_T = transposed(S.W_hh, scale)
         S.b_in = S.b_hn = None
         if S.b_ih is not None:
             b_all, b_hn = self.split_bias(S.b_ih, S.b_hh)

@@ -27,7 +27,7 @@ import numpy as np
 from . import kernels
 from .activations import sigmoid, tanh_float64_is_avx512
 from .cellstep import cell_step_backward, cell_step_forward
-from .recurrent import gate_scale
+from .recurrent import gate_scale, transposed
 
 Array = np.ndarray
 
@@ -94,7 +94,7 @@ class LSTMCell:
         H, B, T, dt = S.hidden, S.B, S.T, S.dtype
         scale = gate_scale((-1, -1, -2, -1), H, dt)
         S.W_in = S.W_ih * scale
-        S.W_hh_T = np.multiply(S.W_hh.T, scale.T, order="C")  # contiguous: the step GEMM is faster
+        S.W_hh_T = transposed(S.W_hh, scale)
         S.b_in = None if S.b_ih is None else (S.b_ih + S.b_hh) * scale[:, 0]
         S.q = np.empty((B, 4 * H), dtype=dt)
         S.tmp = np.empty((B, H), dtype=dt)

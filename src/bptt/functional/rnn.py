@@ -21,6 +21,7 @@ import numpy as np
 
 from . import kernels
 from .activations import Activation, get_activation, tanh_float64_is_avx512
+from .recurrent import transposed
 
 Array = np.ndarray
 
@@ -76,15 +77,15 @@ class ElmanCell:
         if self.nonlinearity == "sigmoid":
             half = S.dtype.type(0.5)
             S.W_in = S.W_ih * half
-            S.W_hh_T = np.multiply(S.W_hh.T, half, order="C")
+            S.W_hh_T = transposed(S.W_hh, half)
             S.b_in = None if b is None else b * half
         elif S.tanh_by_exp:
             m2 = S.dtype.type(-2)
             S.W_in = S.W_ih * m2
-            S.W_hh_T = np.multiply(S.W_hh.T, m2, order="C")
+            S.W_hh_T = transposed(S.W_hh, m2)
             S.b_in = None if b is None else b * m2
         else:
-            S.W_hh_T = np.ascontiguousarray(S.W_hh.T)  # the step GEMM is faster on a contiguous operand
+            S.W_hh_T = transposed(S.W_hh)
             S.b_in = b
         # The tiniest layers run all steps in one compiled call (optional numba, bptt[fast]).
         tiny = S.B * S.hidden <= kernels.WHOLE_STEP_ELEMENTS and not S.tanh_by_exp and self.nonlinearity in _KIND
