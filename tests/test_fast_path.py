@@ -227,6 +227,11 @@ def test_tiny_layers_whole_sequence_loop_equals_step_protocol(kind, B, H, revers
         for k, v in again.items():
             if v is not None:
                 np.testing.assert_array_equal(v, fast[k], err_msg=k)
+    lengths = np.array([6, 2, 5, 1])[:B] if B > 1 else np.array([4])
+    for keep_dh in (False, True):  # with lengths or keep_dh the Python loop runs the same layer
+        fast, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=keep_dh)
+        ref, _ = _run(StepOnly(cell), args, up, lengths=lengths, reverse=reverse, keep_dh=keep_dh)
+        _assert_close(fast, ref, 1e-13)
     for k, v in {**args, **up}.items():  # nothing given was written into
         if v is not None:
             np.testing.assert_array_equal(v, saved[k], err_msg=k)

@@ -121,8 +121,7 @@ class ElmanCell:
 
     def prepare_backward(self, S):
         S.dP = S.dQ = S.empty("dP", S.H[1:].shape, S.H.dtype)  # f'(a_t) for every step, then dA_t in place
-        if not S.compiled_loop:
-            S.dh_buf = np.empty((2,) + S.H.shape[1:], dtype=S.H.dtype)
+        S.dh_buf = np.empty((2,) + S.H.shape[1:], dtype=S.H.dtype)
 
     def backward_factors(self, S, t0, t1):
         Y, D = S.H[t0 + 1:t1 + 1], S.dP[t0:t1]
