@@ -471,6 +471,7 @@ def layer_backward(
     dc_T: Array | None,
     cache: LayerCache,
     keep_dh: bool = False,
+    input_grad: bool = True,
 ) -> dict[str, Array | None]:
     """Backpropagate through time for one direction of one layer.
 
@@ -480,7 +481,9 @@ def layer_backward(
 
     Returns a dict with dx (T, B, I), dh0, dc0 (B, H), dW_ih, dW_hh, db_ih,
     db_hh and, with ``keep_dh``, dh (T, B, H): the total ∂L/∂h_t of every step
-    (what ``h_t.retain_grad()`` shows in torch).
+    (what ``h_t.retain_grad()`` shows in torch). With ``input_grad=False`` dx
+    is None and its GEMM is skipped (the input is data, as a torch tensor
+    without ``requires_grad``).
     """
     S = cache
     cell, xs, order = S.cell, S.x, S.order
@@ -495,9 +498,10 @@ def layer_backward(
     GH = dP.shape[2]
     dP2 = dP.reshape(T * B, GH)
     dQ2 = dQ.reshape(T * B, GH)
-    dx = np.dot(dP2, S.W_ih).reshape(T, B, I)
+    dx = np.dot(dP2, S.W_ih).reshape(T, B, I) if input_grad else None
     if order is not None:
-        dx = _gather_time(dx, order)
+        if input_grad:
+            dx = _gather_time(dx, order)
         if keep_dh:
             dh_steps = _gather_time(dh_steps, order)
     db_ih = db_hh = None

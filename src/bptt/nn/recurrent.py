@@ -235,12 +235,14 @@ class RNNBase(Module):
             return h, c
         return h[:, 0, :], None if c is None else c[:, 0, :]
 
-    def backward(self, dout: Array | None, dstate: Any = None) -> tuple[Array, Any]:
+    def backward(self, dout: Array | None, dstate: Any = None, input_grad: bool = True) -> tuple[Array | None, Any]:
         """``dx, dh0 = rnn.backward(dout, dh_n)``; parameter gradients add into ``grads``.
 
         ``dout`` has the shape of ``out`` and ``dh_n`` the shape of ``h_n``
         (for the LSTM, ``dstate = (dh_n, dc_n)``); None stands for zeros.
         Returns ∂L/∂x in the input's layout and ∂L/∂h0 (∂L/∂(h0, c0) for LSTM).
+        ``input_grad=False`` returns None for ∂L/∂x and skips the first layer's
+        input GEMM: for an input that is data (torch: no ``requires_grad``).
         """
         cache = _require_cache(self, self._cache)
         batched, T, B = cache["batched"], cache["T"], cache["B"]
@@ -261,6 +263,7 @@ class RNNBase(Module):
                     None if dh_n is None else dh_n[i],
                     None if dc_n is None else dc_n[i],
                     cache["caches"][i],
+                    input_grad=input_grad or layer > 0,
                 )
                 self._accumulate(layer, d, g)
                 if LD == 1:  # one layer and direction: no stacking
@@ -270,13 +273,15 @@ class RNNBase(Module):
                     dh0[i] = g["dh0"]
                     if has_c:
                         dc0[i] = g["dc0"]
-                dinp = g["dx"] if dinp is None else dinp + g["dx"]
+                if g["dx"] is not None:
+                    dinp = g["dx"] if dinp is None else dinp + g["dx"]
             if cache["masks"][layer] is not None:
                 dinp = dinp * cache["masks"][layer]
             dout_t = dinp
         for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
             self._params[name].grad += (dh0 if name == "h0" else dc0).sum(axis=1)
-        return self._format_out(dout_t, batched), self._join_state(*self._format_state(dh0, dc0, batched))
+        dx = None if dout_t is None else self._format_out(dout_t, batched)
+        return dx, self._join_state(*self._format_state(dh0, dc0, batched))
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
         params = self._params

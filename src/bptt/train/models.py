@@ -187,6 +187,8 @@ class CharRNN(Module):
     def backward(self, dlogits: Array, dstate: Any = None) -> None:
         _require_cache(self, self._T)
         dout = self._modules["head"].backward(dlogits)
-        dx, _ = self._modules["rnn"].backward(dout, dstate)
-        if self.embedding_dim is not None:
+        # One-hot input is data: its gradient is not needed (one GEMM fewer per step of training).
+        embedded = self.embedding_dim is not None
+        dx, _ = self._modules["rnn"].backward(dout, dstate, input_grad=embedded)
+        if embedded:
             self._modules["embed"].backward(dx)
