@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bptt
 
@@ -147,3 +149,20 @@ def test_mlp_bad_sizes():
 def test_sequential_dtype_mismatch():
     with pytest.raises(TypeError, match=r"modules\[1\]: expected dtype float32 like modules\[0\], got float64"):
         bptt.Sequential(bptt.Linear(2, 2), bptt.Linear(2, 2, dtype=np.float64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
+                              st.sampled_from([3.0e38, -3.0e38, 1.0e308])), min_size=0, max_size=12),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    transpose=st.booleans(),
+)
+def test_finite_check_agrees_with_isfinite(values, dtype, transpose):
+    """check_array's NaN/Inf test (Σ x² with an exact fallback) says what np.isfinite says, overflow included."""
+    from bptt._checks import _all_finite
+
+    with np.errstate(over="ignore"):
+        x = np.array(values, dtype=np.float64).astype(dtype)
+    x = np.concatenate([x, x]).reshape(2, -1).T if transpose else x  # a non-contiguous view
+    assert _all_finite(x) == bool(np.isfinite(x).all())  # and no overflow warning (warnings are errors here)
