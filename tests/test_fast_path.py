@@ -75,6 +75,15 @@ def _problem(kind, T, B, I, H, dtype, seed, scale=1.0, bias=True):
     return cell, args, up
 
 
+def force_tanh_route(monkeypatch, avx512_tanh: bool) -> None:
+    """Make the cells take the float64 tanh route of a CPU with (True) or without AVX-512 tanh."""
+    import bptt.functional.lstm as lstm_mod
+    import bptt.functional.rnn as rnn_mod
+
+    for mod in (rnn_mod, lstm_mod):
+        monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
+
+
 def _run(cell, args, up, lengths=None, reverse=False, keep_dh=False):
     a = args
     out, h, c, cache = layer_forward(cell, a["x"], a["h0"], a["c0"], a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"],
@@ -96,11 +105,7 @@ def _assert_close(a, b, tol):
 @pytest.mark.parametrize("B,H", [(1, 2), (4, 80), (32, 256)])  # below / above B·H = 256 / in the one-thread band
 @pytest.mark.parametrize("avx512_tanh", [False, True])  # float64 tanh through exp / np.tanh, whatever this CPU has
 def test_buffered_equals_step_protocol(kind, B, H, avx512_tanh, monkeypatch):
-    import bptt.functional.lstm as lstm_mod
-    import bptt.functional.rnn as rnn_mod
-
-    for mod in (rnn_mod, lstm_mod):
-        monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
+    force_tanh_route(monkeypatch, avx512_tanh)
     T = 5 if B * H > 4096 else 7
     cell, args, up = _problem(kind, T, B, 6, H, np.float64, seed=B + H)
     fast, _ = _run(cell, args, up, keep_dh=True)

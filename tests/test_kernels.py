@@ -10,7 +10,7 @@ import pytest
 
 from bptt.functional import kernels
 
-from test_fast_path import _problem, _run
+from test_fast_path import _problem, _run, force_tanh_route
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bptt[fast])")
 
@@ -136,11 +136,7 @@ def test_gru_backward_kernel_equals_the_equations_by_hand():
 
 @pytest.mark.parametrize("avx512_tanh", [False, True])
 def test_float64_tanh_through_exp_only_without_avx512_tanh_and_from_256_elements(avx512_tanh, monkeypatch):
-    import bptt.functional.lstm as lstm_mod
-    import bptt.functional.rnn as rnn_mod
-
-    for mod in (rnn_mod, lstm_mod):
-        monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
+    force_tanh_route(monkeypatch, avx512_tanh)
     for kind in ("tanh", "lstm"):
         for B, H, dtype, by_exp in ((16, 20, np.float64, not avx512_tanh), (16, 20, np.float32, False),
                                     (4, 20, np.float64, False)):
