@@ -22,9 +22,10 @@ def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
     _, cache = _run(cell, args, up)
     assert cache.kern is not None
     assert cache.whole_step == cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
+    assert cache.own_backward_loop  # at every size: the fused backward kernel sums the parts of ∂L/∂h_t
     with kernels.disabled():
         _, cache = _run(cell, args, up)
-    assert cache.kern is None and not cache.whole_step and not cache.compiled_loop
+    assert cache.kern is None and not cache.whole_step and not cache.compiled_loop and not cache.own_backward_loop
     assert kernels.enabled()  # the context manager restores the switch
 
 
@@ -36,11 +37,11 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
     """Same sizes, same dtype, with and without lengths and bias; float32 stays float32."""
     cell, args, up = _problem(kind, 6, B, 5, H, dtype, seed=12, bias=bias)
     lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])[:B]
-    for ln in (None, lengths):
-        fast, cache = _run(cell, args, up, lengths=ln, keep_dh=True)
+    for ln, keep_dh in ((None, True), (lengths, True), (None, False)):  # the last: the cell's own backward loop
+        fast, cache = _run(cell, args, up, lengths=ln, keep_dh=keep_dh)
         assert cache.kern is not None
         with kernels.disabled():
-            ref, _ = _run(cell, args, up, lengths=ln, keep_dh=True)
+            ref, _ = _run(cell, args, up, lengths=ln, keep_dh=keep_dh)
         assert fast.keys() == ref.keys()
         for k in fast:
             assert fast[k].dtype == dtype, k
@@ -91,11 +92,13 @@ def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
 def test_kernels_written_out_equal_the_module_docstring_equations():
     """lstm_backward called as plain Python (no numba) on one element, against the equations by hand."""
     rng = np.random.default_rng(13)
-    i, f, gg, o, c_prev, t, gh, dc = rng.uniform(0.1, 0.9, 8)
+    i, f, gg, o, c_prev, t, g1, g2, dc = rng.uniform(0.1, 0.9, 9)
     a = np.array([[i, f, gg, o]])
     da = np.empty((1, 4))
     dcp = np.empty((1, 1))
-    kernels.lstm_backward(np.array([[gh]]), np.array([[dc]]), a, np.array([[c_prev]]), np.array([[t]]), da, dcp)
+    kernels.lstm_backward(np.array([[g1]]), np.array([[g2]]), np.array([[dc]]), a, np.array([[c_prev]]),
+                          np.array([[t]]), da, dcp)
+    gh = g1 + g2  # ∂L/∂h_t, given in two parts (recurrent, from the output)
     d = dc + gh * o * (1 - t * t)
     np.testing.assert_allclose(da[0], [d * gg * i * (1 - i), d * c_prev * f * (1 - f), d * i * (1 - gg * gg),
                                        gh * t * o * (1 - o)], rtol=1e-15)
@@ -121,11 +124,12 @@ def test_gru_backward_kernel_equals_the_equations_by_hand():
     """gru_backward called as plain Python (no numba) on one element, against torch's GRU equations."""
     rng = np.random.default_rng(15)
     r, z, n = rng.uniform(0.1, 0.9, 3)
-    h_prev, q_n, gh = rng.standard_normal(3)
+    h_prev, q_n, g1, g2, g3 = rng.standard_normal(5)
     a = np.array([[r, z, n]])
     q = np.array([[0.0, 0.0, -2.0 * q_n]])  # the cell keeps −2·q_n there
     dp, dq, gz = np.empty((1, 3)), np.empty((1, 3)), np.empty((1, 1))
-    kernels.gru_backward(np.array([[gh]]), a, np.array([[h_prev]]), q, dp, dq, gz)
+    kernels.gru_backward(np.array([[g1]]), np.array([[g2]]), np.array([[g3]]), a, np.array([[h_prev]]), q, dp, dq, gz)
+    gh = g1 + g2 + g3  # ∂L/∂h_t, given in three parts (recurrent, direct, from the output)
     da_n = gh * (1 - z) * (1 - n * n)
     da_z = gh * (h_prev - n) * z * (1 - z)
     da_r = da_n * q_n * r * (1 - r)

@@ -143,6 +143,7 @@ class GRUCell:
         if S.kern is not None:
             S.b_hn_k = np.zeros(H, dtype=dt) if S.b_hn is None else S.b_hn
         S.whole_step = S.compiled_loop = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+        S.own_backward_loop = S.kern is not None  # backward_loop: the fused kernel sums the parts of dh
 
     def forward_loop(self, S):
         S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.H, S.Q)
@@ -184,11 +185,24 @@ class GRUCell:
         S.F3, S.FQ3 = S.dP.reshape(T, B, 3, H), S.dQ.reshape(T, B, 3, H)
         S.z = S.P[..., H:2 * H]
         S.dh_buf = np.empty((2, B, H), dtype=dt)
+        if S.kern is not None:
+            S.zero = np.zeros((B, H), dtype=dt)  # the kernel's other parts of ∂L/∂h_t, when given whole
 
     def backward_loop(self, S, dout, dh, dc):
         dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
-        scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
-        S.kern.gru_backward_seq(kernels.outputs_grad(dout, S), dh, S.P, S.H, S.Q, S.dP, S.dQ, S.W_hh, *scratch)
+        buf = np.zeros((3, S.B, S.hidden), dtype=S.dtype)
+        zero, gz = buf[0], buf[1:]  # gz: g ⊙ z of step t+1 and of step t, alternating
+        dout = kernels.outputs_grad(dout, S)
+        if S.compiled_loop:
+            S.kern.gru_backward_seq(dout, dh, S.P, S.H, S.Q, S.dP, S.dQ, S.W_hh, zero, gz)
+            return dh, None
+        kern, W_hh = S.kern.gru_backward, S.W_hh
+        for t in range(S.T - 1, -1, -1):
+            # ∂L/∂h_t = dh (= dQ_{t+1} W_hh) + g_{t+1} ⊙ z_{t+1} + dout_t, summed in the kernel
+            kern(dh, gz[(t + 1) & 1], dout[t] if len(dout) else zero, S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t],
+                 gz[t & 1])
+            np.dot(S.dQ[t], W_hh, out=dh)
+        dh += gz[0]
         return dh, None
 
     def backward_factors(self, S, t0, t1):
@@ -215,7 +229,7 @@ class GRUCell:
 
     def step_backward_into(self, t, g, dc, S):
         if S.kern is not None:
-            S.kern.gru_backward(g, S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t], S.tmp)
+            S.kern.gru_backward(g, S.zero, S.zero, S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t], S.tmp)
             dh = np.dot(S.dQ[t], S.W_hh, out=S.dh_buf[t & 1])
             return np.add(dh, S.tmp, out=dh), None
         g3 = g[:, None, :]

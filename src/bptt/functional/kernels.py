@@ -121,27 +121,28 @@ def lstm_step(a, q, c_prev, c, tc, h):
             hb[j] = o * y
 
 
-def lstm_backward(g, dc, a, c_prev, tc, da, dc_prev):
+def lstm_backward(g1, g2, dc, a, c_prev, tc, da, dc_prev):
     """One LSTM step back (the equations of :mod:`bptt.functional.lstm`).
 
-    dct = dc + g ⊙ o ⊙ (1 − tanh²c);  da = [dct⊙g⊙i(1−i), dct⊙c_prev⊙f(1−f),
-    dct⊙i⊙(1−g²), g⊙tanh c⊙o(1−o)];  dc_prev = dct ⊙ f.  (g here is ∂L/∂h_t;
-    the gate g is ``gg``.)
-    Shapes: g, dc, c_prev, tc, dc_prev (B, H); a, da (B, 4H)
+    g = g1 + g2 is ∂L/∂h_t (the recurrent part dP_{t+1} W_hh and ∂L/∂out_t: summed here, so
+    the loop makes no NumPy call for it);  dct = dc + g ⊙ o ⊙ (1 − tanh²c);
+    da = [dct⊙g⊙i(1−i), dct⊙c_prev⊙f(1−f), dct⊙i⊙(1−g²), g⊙tanh c⊙o(1−o)];
+    dc_prev = dct ⊙ f.  (The gate g is ``gg``.)
+    Shapes: g1, g2, dc, c_prev, tc, dc_prev (B, H); a, da (B, 4H)
     """
-    B, H = g.shape
+    B, H = g1.shape
     one = a.dtype.type(1.0)
     for b in range(B):
         ai, af, ag, ao = a[b, :H], a[b, H:2 * H], a[b, 2 * H:3 * H], a[b, 3 * H:]
         di, df, dg, do = da[b, :H], da[b, H:2 * H], da[b, 2 * H:3 * H], da[b, 3 * H:]
-        gb, dcb, cp, t, dcp = g[b], dc[b], c_prev[b], tc[b], dc_prev[b]
+        g1b, g2b, dcb, cp, t, dcp = g1[b], g2[b], dc[b], c_prev[b], tc[b], dc_prev[b]
         for j in range(H):
             i = ai[j]
             f = af[j]
             gg = ag[j]
             o = ao[j]
             y = t[j]
-            gh = gb[j]
+            gh = g1b[j] + g2b[j]
             d = dcb[j] + gh * o * (one - y * y)
             di[j] = d * gg * i * (one - i)
             df[j] = d * cp[j] * f * (one - f)
@@ -219,27 +220,29 @@ def gru_step(a, q, b_hn, h_prev, h):
             hb[j] = n + z * (hp[j] - n)
 
 
-def gru_backward(g, a, h_prev, q, dp, dq, gz):
+def gru_backward(g1, g2, g3, a, h_prev, q, dp, dq, gz):
     """One GRU step back (torch's form; equations of :mod:`bptt.functional.gru`).
 
-    da_n = g(1−z)(1−n²), da_z = g(h−n)z(1−z), da_r = da_n q_n r(1−r) with
+    g = (g1 + g2) + g3 is ∂L/∂h_t: the recurrent part dQ_{t+1} W_hh, the direct part
+    g_{t+1} ⊙ z_{t+1} and ∂L/∂out_t, summed here so that the loop makes no NumPy call for
+    them.  da_n = g(1−z)(1−n²), da_z = g(h−n)z(1−z), da_r = da_n q_n r(1−r) with
     q_n = −½·q[:, 2H:];  dp = [da_r, da_z, da_n], dq = [da_r, da_z, r ⊙ da_n],
-    gz = g ⊙ z (the direct path to h_{t−1}; the caller adds dq W_hh).
-    Shapes: g, h_prev, gz (B, H); a, q, dp, dq (B, 3H)
+    gz = g ⊙ z (this step's direct part; gz must not be g1, g2 or g3).
+    Shapes: g1, g2, g3, h_prev, gz (B, H); a, q, dp, dq (B, 3H)
     """
-    B, H = g.shape
+    B, H = g1.shape
     one = a.dtype.type(1.0)
     half = a.dtype.type(-0.5)
     for b in range(B):
         ar, az, an, qn = a[b, :H], a[b, H:2 * H], a[b, 2 * H:], q[b, 2 * H:]
         pr, pz, pn = dp[b, :H], dp[b, H:2 * H], dp[b, 2 * H:]
         sr, sz, sn = dq[b, :H], dq[b, H:2 * H], dq[b, 2 * H:]
-        gb, hp, gzb = g[b], h_prev[b], gz[b]
+        g1b, g2b, g3b, hp, gzb = g1[b], g2[b], g3[b], h_prev[b], gz[b]
         for j in range(H):
             r = ar[j]
             z = az[j]
             n = an[j]
-            gh = gb[j]
+            gh = (g1b[j] + g2b[j]) + g3b[j]
             dn = gh * (one - z) * (one - n * n)
             dz = gh * (hp[j] - n) * z * (one - z)
             dr = dn * (half * qn[j]) * r * (one - r)
@@ -271,6 +274,11 @@ def matmul_into(x, w, out):
             xk, wk = xb[k], w[k]
             for j in range(N):
                 o[j] += xk * wk[j]
+
+
+def step_rows(dout, t, zero):
+    """dout[t], or zeros when dout has no steps (no gradient from the outputs)."""
+    return zero if dout.shape[0] == 0 else dout[t]
 
 
 def add_step_grad(dh, dout, t, g):
@@ -342,16 +350,15 @@ def lstm_forward_seq(P, W_hh_T, Hs, Cs, TC, q):
         lstm_step(P[t], q, Cs[t], Cs[t + 1], TC[t], Hs[t + 1])
 
 
-def lstm_backward_seq(dout, dh, dc, P, Cs, TC, dP, W_hh, g, dc_prev):
+def lstm_backward_seq(dout, dh, dc, P, Cs, TC, dP, W_hh, zero, dc_prev):
     """LSTM backward over all steps: :func:`lstm_backward`, then dh_{t−1} = dP_t W_hh.
 
     dh, dc: ∂L/∂h_T, ∂L/∂c_T on entry, ∂L/∂h0, ∂L/∂c0 on exit (the caller's own buffers).
-    Shapes: dout (T, B, H) or (0, B, H); dh, dc, g, dc_prev (B, H) (g, dc_prev scratch);
-    P, dP (T, B, 4H); Cs (T+1, B, H); TC (T, B, H); W_hh (4H, H)
+    Shapes: dout (T, B, H) or (0, B, H); dh, dc, zero, dc_prev (B, H) (zero: zeros, dc_prev:
+    scratch); P, dP (T, B, 4H); Cs (T+1, B, H); TC (T, B, H); W_hh (4H, H)
     """
     for t in range(dP.shape[0] - 1, -1, -1):
-        add_step_grad(dh, dout, t, g)
-        lstm_backward(g, dc, P[t], Cs[t], TC[t], dP[t], dc_prev)
+        lstm_backward(dh, step_rows(dout, t, zero), dc, P[t], Cs[t], TC[t], dP[t], dc_prev)
         matmul_into(dP[t], W_hh, dh)
         dc[:] = dc_prev
 
@@ -366,18 +373,19 @@ def gru_forward_seq(P, W_hh_T, b_hn, Hs, Q):
         gru_step(P[t], Q[t], b_hn, Hs[t], Hs[t + 1])
 
 
-def gru_backward_seq(dout, dh, P, Hs, Q, dP, dQ, W_hh, g, gz):
-    """GRU backward over all steps: :func:`gru_backward`, then dh_{t−1} = dQ_t W_hh + g ⊙ z.
+def gru_backward_seq(dout, dh, P, Hs, Q, dP, dQ, W_hh, zero, gz):
+    """GRU backward over all steps: :func:`gru_backward`, then dh_{t−1} = dQ_t W_hh (+ g ⊙ z,
+    which the next step's kernel adds; the last one is added here).
 
     dh: ∂L/∂h_T on entry, ∂L/∂h0 on exit (the caller's own buffer).
-    Shapes: dout (T, B, H) or (0, B, H); dh, g, gz (B, H) (g, gz scratch);
-    P, Q, dP, dQ (T, B, 3H); Hs (T+1, B, H); W_hh (3H, H)
+    Shapes: dout (T, B, H) or (0, B, H); dh, zero (B, H) (zero: zeros); gz (2, B, H) (zeros:
+    g ⊙ z of the step before and of this one); P, Q, dP, dQ (T, B, 3H); Hs (T+1, B, H);
+    W_hh (3H, H)
     """
     for t in range(dP.shape[0] - 1, -1, -1):
-        add_step_grad(dh, dout, t, g)
-        gru_backward(g, P[t], Hs[t], Q[t], dP[t], dQ[t], gz)
+        gru_backward(dh, gz[(t + 1) & 1], step_rows(dout, t, zero), P[t], Hs[t], Q[t], dP[t], dQ[t], gz[t & 1])
         matmul_into(dQ[t], W_hh, dh)
-        dh += gz
+    dh += gz[0]
 
 
 def state_grad(d, S):
@@ -395,7 +403,7 @@ def outputs_grad(dout, S):
 
 
 _KERNELS = ("lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out", "gru_step", "gru_backward",
-            "matmul_into", "add_step_grad")
+            "matmul_into", "step_rows", "add_step_grad")
 # Compiled after the kernels above, which they call.
 _SEQ_KERNELS = ("rnn_forward_seq", "rnn_backward_seq", "lstm_forward_seq", "lstm_backward_seq", "gru_forward_seq",
                 "gru_backward_seq")

@@ -104,6 +104,7 @@ class LSTMCell:
         S.tanh_by_exp = dt == np.float64 and B * H >= 256 and not tanh_float64_is_avx512()
         S.kern = kernels.get()  # fused elementwise gate kernels (optional numba, bptt[fast])
         S.whole_step = S.compiled_loop = S.kern is not None and B * H <= kernels.WHOLE_STEP_ELEMENTS
+        S.own_backward_loop = S.kern is not None  # backward_loop: the fused kernel sums dh and dout
 
     def forward_loop(self, S):
         S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.H, S.C, S.TC, S.q)
@@ -149,6 +150,7 @@ class LSTMCell:
         S.dh_buf = np.empty((2, B, H), dtype=dt)
         S.dc_buf = np.empty((2, B, H), dtype=dt)
         if S.kern is not None:  # the fused backward needs no factors
+            S.zero = np.zeros((B, H), dtype=dt)  # its second part of ∂L/∂h_t, when given whole
             return
         S.K = S.empty("K", (T, B, H), dt)
         S.F4 = S.dP.reshape(T, B, 4, H)
@@ -157,8 +159,16 @@ class LSTMCell:
 
     def backward_loop(self, S, dout, dh, dc):
         dh, dc = kernels.state_grad(dh, S), kernels.state_grad(dc, S)  # ∂L/∂(h_T, c_T) in, ∂L/∂(h0, c0) out
-        scratch = np.empty((2, S.B, S.hidden), dtype=S.dtype)
-        S.kern.lstm_backward_seq(kernels.outputs_grad(dout, S), dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, *scratch)
+        zero, dc_prev = np.zeros((2, S.B, S.hidden), dtype=S.dtype)
+        dout = kernels.outputs_grad(dout, S)
+        if S.compiled_loop:
+            S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev)
+            return dh, dc
+        kern, W_hh = S.kern.lstm_backward, S.W_hh
+        for t in range(S.T - 1, -1, -1):
+            kern(dh, dout[t] if len(dout) else zero, dc, S.P[t], S.C[t], S.TC[t], S.dP[t], dc_prev)
+            np.dot(S.dP[t], W_hh, out=dh)
+            dc, dc_prev = dc_prev, dc
         return dh, dc
 
     def backward_factors(self, S, t0, t1):
@@ -183,7 +193,7 @@ class LSTMCell:
     def step_backward_into(self, t, g, dc, S):
         k = t & 1
         if S.kern is not None:
-            S.kern.lstm_backward(g, dc, S.P[t], S.C[t], S.TC[t], S.dP[t], S.dc_buf[k])
+            S.kern.lstm_backward(g, S.zero, dc, S.P[t], S.C[t], S.TC[t], S.dP[t], S.dc_buf[k])
             return np.dot(S.dP[t], S.W_hh, out=S.dh_buf[k]), S.dc_buf[k]
         dct = S.dct
         np.multiply(g, S.K[t], out=dct)

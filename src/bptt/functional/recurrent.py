@@ -67,10 +67,13 @@ plus, optionally, ``weight_hh_grad_seq(dQ, S) -> dW_hh`` when dW_hh is not
 dQᵀ H_prev (the textbook GRU), and a compiled loop over all steps for layers
 so small that the Python around a step costs more than its arithmetic: when
 ``prepare_forward`` sets ``S.compiled_loop = True``, the layer calls
-``forward_loop(S)`` instead of the step loop and ``backward_loop(S, dout,
-dh_T, dc_T) -> (dh0, dc0)`` instead of the backward one (same rules: write
-S.dP/S.dQ, never into what is given; dh_T/dc_T may be None), unless there are
-lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
+``forward_loop(S)`` instead of the step loop, unless there are lengths. A cell
+may also run the unmasked backward recurrence itself (the compiled one, or a
+loop whose kernel takes ∂L/∂out_t and the recurrent part of ∂L/∂h_t apart and
+sums them, one NumPy call fewer per step): when ``S.own_backward_loop`` is set,
+the layer calls ``backward_loop(S, dout, dh_T, dc_T) -> (dh0, dc0)`` instead of
+the backward one (same rules: write S.dP/S.dQ, never into what is given; dout,
+dh_T, dc_T may be None), unless there are lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
 can be run again on the same cache; backward's scratch is allocated per call.
 A cell allocates its per-call arrays through ``S.empty(name, shape)``: fresh
 arrays, or, when the caller passes a :class:`Workspace`, arrays reused from an
@@ -592,8 +595,12 @@ def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     cell, mask = S.cell, S.mask
     T, B, H = S.T, S.B, S.hidden
     cell.prepare_backward(S)
-    if mask is None and not keep_dh and getattr(S, "compiled_loop", False):
-        dh, dc = cell.backward_loop(S, dout, dh_T, dc_T)
+    if mask is None and not keep_dh and getattr(S, "own_backward_loop", False):
+        # A compiled loop makes no BLAS call; a Python one gets the loop's BLAS threads.
+        compiled = getattr(S, "compiled_loop", False)
+        threads = _NO_CONTEXT if compiled else _blas_threads_for_loop(B, H, S.dP.shape[2], S.dtype)
+        with threads:
+            dh, dc = cell.backward_loop(S, dout, dh_T, dc_T)
         dh_steps = None
     else:
         dh, dc, dh_steps = _backward_step_loop(S, dout, dh_T, dc_T, keep_dh)

@@ -90,7 +90,7 @@ class ElmanCell:
         # The tiniest layers run all steps in one compiled call (optional numba, bptt[fast]).
         tiny = S.B * S.hidden <= kernels.WHOLE_STEP_ELEMENTS and not S.tanh_by_exp and self.nonlinearity in _KIND
         S.kern = kernels.get() if tiny else None
-        S.compiled_loop = S.kern is not None
+        S.compiled_loop = S.own_backward_loop = S.kern is not None
 
     def forward_loop(self, S):
         S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.H, _KIND[self.nonlinearity])
