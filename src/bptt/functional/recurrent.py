@@ -93,6 +93,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any, Protocol
@@ -302,22 +303,25 @@ def _gather_time(a: Array, order: Array) -> Array:
 
 
 # -- BLAS threads for the per-step GEMMs ---------------------------------------
-# The recurrent GEMM of one step, (B × H)·(H × G·H), is small. For float32,
-# OpenBLAS splits mid-sized ones over its threads where the hand-off can cost
-# more than it saves (measured on one 2-core host: (32×256)·(256×256) took 80 µs
-# on one thread and 120 µs on two; on another the two were equal at every
-# size). Inside that band the float32 loop runs with one BLAS thread
-# (threadpoolctl, an optional dependency); the big GEMMs outside the loop keep
-# every thread. float64 is left alone: there two threads were faster from about
-# 10⁶ multiply-adds on (e.g. (32×256)·(256×256): 63 µs on two, 112 µs on one).
+# The recurrent GEMM of one step, (B × H)·(H × G·H), is small. Whether OpenBLAS should split a
+# mid-sized one over its threads depends on the machine: on one 2-core host (32×256)·(256×256)
+# float32 took 80 µs on one thread and 120 µs on two, on another the two were equal, and on a
+# third (Intel, AVX-512) two threads made a whole medium RNN 10 % faster. So inside that band the
+# layer measures instead of assuming: once per shape, dtype and thread setting in a process, a
+# short chain of such GEMMs (each output feeding the next through a tanh, as in the loop) runs on
+# one thread and on all, and the loop runs on one thread only if that was clearly (5 %) faster
+# (threadpoolctl, an optional dependency; without it nothing is limited). Below the band OpenBLAS uses one thread anyway;
+# above it every thread pays. The big GEMMs outside the loop always keep every thread. The
+# results do not depend on the choice: OpenBLAS splits the output, not the sums (bitwise equal,
+# measured at these shapes).
 _ONE_THREAD_BAND = (1 << 18, 1 << 22)  # B·H·G·H multiply-adds of one step
 _controller: Any = None
 _NO_CONTEXT = nullcontext()  # reusable; one fewer object per call
+_one_thread_faster: dict[tuple, bool] = {}  # (B, H, GH, dtype, threads) -> measured choice
 
 
 def _blas_threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
-    work = B * H * GH
-    if dtype != np.float32 or not (_ONE_THREAD_BAND[0] <= work < _ONE_THREAD_BAND[1]):
+    if not (_ONE_THREAD_BAND[0] <= B * H * GH < _ONE_THREAD_BAND[1]):
         return _NO_CONTEXT
     global _controller
     if _controller is None:
@@ -330,9 +334,39 @@ def _blas_threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
     if _controller is False:
         return _NO_CONTEXT
     blas = _controller.select(user_api="blas")
-    if all(p.num_threads <= 1 for p in blas.lib_controllers):
+    threads = tuple(p.num_threads for p in blas.lib_controllers)
+    if all(n <= 1 for n in threads):
         return _NO_CONTEXT
-    return blas.limit(limits=1)
+    key = (B, H, GH, np.dtype(dtype), threads)
+    one = _one_thread_faster.get(key)
+    if one is None:
+        one = _one_thread_faster[key] = _gemm_chain_faster_on_one_thread(B, H, GH, np.dtype(dtype), blas)
+    return blas.limit(limits=1) if one else _NO_CONTEXT
+
+
+def _gemm_chain_faster_on_one_thread(B: int, H: int, GH: int, dtype: np.dtype, blas, steps: int = 16,
+                                     rounds: int = 5) -> bool:
+    """Time ``steps`` chained step GEMMs on all BLAS threads and on one, ``rounds`` times
+    alternately; True when one thread's best is at least 5 % faster (near a tie the BLAS keeps
+    its own choice; 2–15 ms, once per shape)."""
+    h = np.full((B, H), 0.5, dtype=dtype)
+    W = np.full((H, GH), 1.0 / H, dtype=dtype)  # keeps h near 0.5: no overflow, no subnormals
+    q = np.empty((B, GH), dtype=dtype)
+
+    def chain() -> float:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            np.dot(h, W, out=q)
+            np.tanh(q[:, :H], out=h)
+        return time.perf_counter() - t0
+
+    chain()  # warm-up
+    every = one = math.inf
+    for _ in range(rounds):
+        every = min(every, chain())
+        with blas.limit(limits=1):
+            one = min(one, chain())
+    return one < 0.95 * every
 
 
 # -- forward --------------------------------------------------------------------
