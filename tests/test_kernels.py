@@ -50,13 +50,14 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
 
 @pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid"])
 @pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64)])
-def test_elman_whole_sequence_loop_only_for_the_tiniest(kind, B, H, dtype):
+def test_elman_whole_sequence_loop_only_for_the_tiniest_fused_backward_at_every_size(kind, B, H, dtype):
     cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=14)
     fast, cache = _run(cell, args, up)
     assert cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
+    assert cache.own_backward_loop  # larger layers: one kernel (dA = (dh + dout) ⊙ f') and the GEMM per step
     with kernels.disabled():
         ref, cache = _run(cell, args, up)
-    assert not cache.compiled_loop
+    assert not cache.compiled_loop and not cache.own_backward_loop
     tol = 1e-13 if dtype == np.float64 else 2e-6
     for k in fast:
         np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)

@@ -1,4 +1,4 @@
-"""Optional compiled kernels for the elementwise gate math of LSTM and GRU layers.
+"""Optional compiled kernels for the elementwise math of recurrent layers (LSTM and GRU gates).
 
 Why: a time step of the pure-NumPy loop is a dozen NumPy calls — each a pass
 over the gate arrays and, on small arrays, ~0.5–1 µs of fixed cost. Fusing the
@@ -8,7 +8,10 @@ one kernel and the GEMM, and makes the precomputed backward factors
 unnecessary. Measured on 2 cores, whole forward+backward of a module,
 compiled vs NumPy path: small (B 16, H 64) LSTM float32 1.59×, GRU 1.42×;
 medium (B 32, H 256) 1.06–1.16×; large (B 64, H 512, 2 layers) 1.04–1.10×
-(the per-step GEMM dominates there).
+(the per-step GEMM dominates there). The backward kernels also take ∂L/∂h_t in its
+parts (the recurrent product, ∂L/∂out_t, and for the GRU the direct path g ⊙ z)
+and sum them, so a backward step is one kernel and the GEMM for the Elman RNN
+too (its f'(a) is formed for all steps before the loop): 1.00–1.05× more.
 
 Every ``exp`` stays a NumPy call (SIMD; numba's would be a scalar libm call),
 except for the tiniest layers (B·H ≤ :data:`WHOLE_STEP_ELEMENTS`, the course's
@@ -48,6 +51,21 @@ _state: dict = {"kernels": None, "tried": False, "off": os.environ.get("BPTT_KER
 # Style: the loop over the batch takes 1-D row views (one per gate block) and the inner loop runs
 # over j on those. Written with 2-D indexing (a[b, H + j]) the same loop is 8–10× slower, because
 # LLVM then does not vectorise it (measured: LSTM gates at B·H = 32·256, float32: 23 µs vs 2.6 µs).
+
+
+# -- Elman RNN -------------------------------------------------------------------
+def elman_backward(g1, g2, d):
+    """In place: d = (g1 + g2) ⊙ d, i.e. dA_t = ∂L/∂h_t ⊙ f'(a_t).
+
+    On entry d holds f'(a_t) (formed for all steps before the loop); ∂L/∂h_t comes in two parts,
+    the recurrent dA_{t+1} W_hh and ∂L/∂out_t, summed here: one call per step instead of two.
+    Shapes: g1, g2, d (B, H)
+    """
+    B, H = d.shape
+    for b in range(B):
+        g1b, g2b, db = g1[b], g2[b], d[b]
+        for j in range(H):
+            db[j] = (g1b[j] + g2b[j]) * db[j]
 
 
 # -- LSTM ------------------------------------------------------------------------
@@ -402,7 +420,7 @@ def outputs_grad(dout, S):
     return np.ascontiguousarray(dout, dtype=S.dtype)
 
 
-_KERNELS = ("lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out", "gru_step", "gru_backward",
+_KERNELS = ("elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out", "gru_step", "gru_backward",
             "matmul_into", "step_rows", "add_step_grad")
 # Compiled after the kernels above, which they call.
 _SEQ_KERNELS = ("rnn_forward_seq", "rnn_backward_seq", "lstm_forward_seq", "lstm_backward_seq", "gru_forward_seq",

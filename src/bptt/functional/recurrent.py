@@ -624,6 +624,16 @@ def _steps(chunks, factors, S):
         yield from range(t1 - 1, t0 - 1, -1)
 
 
+def _factor_chunks(S) -> list[tuple[int, int]]:
+    return _chunks(S.T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
+
+
+def backward_steps(S, factors):
+    """Time steps T−1 … 0 for a cell's own backward loop, with ``factors(S, t0, t1)`` formed
+    chunk by chunk just before the loop reaches them (as :func:`_backward_step_loop` does)."""
+    return _steps(_factor_chunks(S), factors, S)
+
+
 def _backward_buffered(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     """The buffered protocol's backward (see the module docstring)."""
     cell, mask = S.cell, S.mask
@@ -659,7 +669,7 @@ def _backward_step_loop(S: LayerCache, dout, dh_T, dc_T, keep_dh):
     dh_steps = np.empty((T, B, H), dtype=dtype) if keep_dh else None
     step = cell.step_backward_into
     factors = cell.backward_factors
-    chunks = _chunks(T, S.dP[0].nbytes + (0 if S.dQ is S.dP else S.dQ[0].nbytes))
+    chunks = _factor_chunks(S)
     with _blas_threads_for_loop(B, H, S.dP.shape[2], dtype):
         if mask is None and dout is None and not keep_dh:
             for t0, t1 in chunks:

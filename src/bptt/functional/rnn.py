@@ -21,7 +21,7 @@ import numpy as np
 
 from . import kernels
 from .activations import Activation, get_activation, tanh_float64_is_avx512
-from .recurrent import transposed
+from .recurrent import backward_steps, transposed
 
 Array = np.ndarray
 
@@ -87,17 +87,27 @@ class ElmanCell:
         else:
             S.W_hh_T = transposed(S.W_hh)
             S.b_in = b
-        # The tiniest layers run all steps in one compiled call (optional numba, bptt[fast]).
+        # With numba (bptt[fast]): the tiniest layers run all steps in one compiled call; at every
+        # size the backward step is one kernel and the GEMM (backward_loop).
+        S.kern = kernels.get()
         tiny = S.B * S.hidden <= kernels.WHOLE_STEP_ELEMENTS and not S.tanh_by_exp and self.nonlinearity in _KIND
-        S.kern = kernels.get() if tiny else None
-        S.compiled_loop = S.own_backward_loop = S.kern is not None
+        S.compiled_loop = S.kern is not None and tiny
+        S.own_backward_loop = S.kern is not None
 
     def forward_loop(self, S):
         S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.H, _KIND[self.nonlinearity])
 
     def backward_loop(self, S, dout, dh, dc):
         dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
-        S.kern.rnn_backward_seq(kernels.outputs_grad(dout, S), dh, S.H, S.dP, S.W_hh, _KIND[self.nonlinearity])
+        dout = kernels.outputs_grad(dout, S)
+        if S.compiled_loop:
+            S.kern.rnn_backward_seq(dout, dh, S.H, S.dP, S.W_hh, _KIND[self.nonlinearity])
+            return dh, None
+        kern, W_hh = S.kern.elman_backward, S.W_hh
+        buf = np.zeros((3, S.B, S.hidden), dtype=S.dtype)  # zeros, then dh of alternate steps
+        for t in backward_steps(S, self.backward_factors):
+            kern(dh, dout[t] if len(dout) else buf[0], S.dP[t])  # dA_t = (dh + dout_t) ⊙ f'_t
+            dh = np.dot(S.dP[t], W_hh, out=buf[1 + (t & 1)])
         return dh, None
 
     def step_forward_into(self, t, S):
