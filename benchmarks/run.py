@@ -183,7 +183,8 @@ def format_row(row: dict, baseline: dict | None = None) -> str:
     if not row["met"] and row.get("target") and top < row["target"]:
         ok += " (target above the ceiling)"
     s = (head + f"{fmt_spread(row['bptt']):<30} {fmt_spread(row['torch']):<30} {row['ratio']:>9.2f}× {tgt:>6} "
-         f"{top:>6.2f}× {row['bptt_gflops']:>9.2f} {row['numpy_gemm_gflops']:>10.2f} {100 * row['fraction_of_gemm']:>5.0f}%  {ok}")
+         f"{top:>6.2f}× {row['bptt_gflops']:>9.2f} {row['numpy_gemm_gflops']:>10.2f} "
+         f"{100 * row['fraction_of_gemm']:>5.0f}%  {ok}")
     load = row.get("loadavg_1min") or [None]
     if load[0] is not None and max(load) > row_threads(row) + 1.0:
         s += f"  [busy machine: load {max(load):.1f}]"

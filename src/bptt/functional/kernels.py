@@ -420,8 +420,8 @@ def outputs_grad(dout, S):
     return np.ascontiguousarray(dout, dtype=S.dtype)
 
 
-_KERNELS = ("elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out", "gru_step", "gru_backward",
-            "matmul_into", "step_rows", "add_step_grad")
+_KERNELS = ("elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out",
+            "gru_step", "gru_backward", "matmul_into", "step_rows", "add_step_grad")
 # Compiled after the kernels above, which they call.
 _SEQ_KERNELS = ("rnn_forward_seq", "rnn_backward_seq", "lstm_forward_seq", "lstm_backward_seq", "gru_forward_seq",
                 "gru_backward_seq")

@@ -73,8 +73,9 @@ loop whose kernel takes ∂L/∂out_t and the recurrent part of ∂L/∂h_t apar
 sums them, one NumPy call fewer per step): when ``S.own_backward_loop`` is set,
 the layer calls ``backward_loop(S, dout, dh_T, dc_T) -> (dh0, dc0)`` instead of
 the backward one (same rules: write S.dP/S.dQ, never into what is given; dout,
-dh_T, dc_T may be None), unless there are lengths or ``keep_dh``. Forward buffers belong to the cache, so backward
-can be run again on the same cache; backward's scratch is allocated per call.
+dh_T, dc_T may be None), unless there are lengths or ``keep_dh``. Forward
+buffers belong to the cache, so backward can be run again on the same cache;
+backward's scratch is allocated per call.
 A cell allocates its per-call arrays through ``S.empty(name, shape)``: fresh
 arrays, or, when the caller passes a :class:`Workspace`, arrays reused from an
 earlier call that nothing references any more (see there why that matters).
@@ -310,10 +311,10 @@ def _gather_time(a: Array, order: Array) -> Array:
 # layer measures instead of assuming: once per shape, dtype and thread setting in a process, a
 # short chain of such GEMMs (each output feeding the next through a tanh, as in the loop) runs on
 # one thread and on all, and the loop runs on one thread only if that was clearly (5 %) faster
-# (threadpoolctl, an optional dependency; without it nothing is limited). Below the band OpenBLAS uses one thread anyway;
-# above it every thread pays. The big GEMMs outside the loop always keep every thread. The
-# results do not depend on the choice: OpenBLAS splits the output, not the sums (bitwise equal,
-# measured at these shapes).
+# (threadpoolctl, an optional dependency; without it nothing is limited). Below the band
+# OpenBLAS uses one thread anyway; above it every thread pays. The big GEMMs outside the loop
+# always keep every thread. The results do not depend on the choice: OpenBLAS splits the
+# output, not the sums (bitwise equal, measured at these shapes, and tested).
 _ONE_THREAD_BAND = (1 << 18, 1 << 22)  # B·H·G·H multiply-adds of one step
 _controller: Any = None
 _NO_CONTEXT = nullcontext()  # reusable; one fewer object per call
