@@ -199,7 +199,7 @@ class GRUCell:
         kern, W_hh = S.kern.gru_backward, S.W_hh
         for t in range(S.T - 1, -1, -1):
             # ∂L/∂h_t = dh (= dQ_{t+1} W_hh) + g_{t+1} ⊙ z_{t+1} + dout_t, summed in the kernel
-            kern(dh, gz[(t + 1) & 1], dout[t] if len(dout) else zero, S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t],
+            kern(dh, gz[(t + 1) & 1], kernels.step_rows(dout, t, zero), S.P[t], S.H[t], S.Q[t], S.dP[t], S.dQ[t],
                  gz[t & 1])
             np.dot(S.dQ[t], W_hh, out=dh)
         dh += gz[0]

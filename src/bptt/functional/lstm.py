@@ -166,7 +166,7 @@ class LSTMCell:
             return dh, dc
         kern, W_hh = S.kern.lstm_backward, S.W_hh
         for t in range(S.T - 1, -1, -1):
-            kern(dh, dout[t] if len(dout) else zero, dc, S.P[t], S.C[t], S.TC[t], S.dP[t], dc_prev)
+            kern(dh, kernels.step_rows(dout, t, zero), dc, S.P[t], S.C[t], S.TC[t], S.dP[t], dc_prev)
             np.dot(S.dP[t], W_hh, out=dh)
             dc, dc_prev = dc_prev, dc
         return dh, dc

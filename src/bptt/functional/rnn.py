@@ -106,7 +106,7 @@ class ElmanCell:
         kern, W_hh = S.kern.elman_backward, S.W_hh
         buf = np.zeros((3, S.B, S.hidden), dtype=S.dtype)  # zeros, then dh of alternate steps
         for t in backward_steps(S, self.backward_factors):
-            kern(dh, dout[t] if len(dout) else buf[0], S.dP[t])  # dA_t = (dh + dout_t) ⊙ f'_t
+            kern(dh, kernels.step_rows(dout, t, buf[0]), S.dP[t])  # dA_t = (dh + dout_t) ⊙ f'_t
             dh = np.dot(S.dP[t], W_hh, out=buf[1 + (t & 1)])
         return dh, None
 
