@@ -288,7 +288,7 @@ class RNNBase(Module):
         for name, key in zip(self._names(layer, d), _GRAD_KEYS):
             p = params.get(name)
             if p is not None:
-                np.add(p.grad, g[key], out=p.grad)
+                p.accumulate(g[key])
 
     def _check_grad_out(self, dout: Any, batched: bool, T: int, B: int) -> Array | None:
         if dout is None:

@@ -127,7 +127,7 @@ class Embedding(Module):
     def backward(self, dy: Array) -> None:
         """∂L/∂W[v] = Σ over positions holding id v of ∂L/∂y (ids carry no gradient)."""
         ids = _require_cache(self, self._ids)
-        np.add.at(self._params["weight"].grad, ids.ravel(), dy.reshape(-1, self.embedding_dim))
+        self._params["weight"].accumulate(dy.reshape(-1, self.embedding_dim), ids.ravel())
         return None
 
 
