@@ -518,7 +518,8 @@ class OneCycleLR(LRScheduler):
         if not isinstance(cycle_momentum, bool):
             raise TypeError(f"cycle_momentum: expected True or False, got {cycle_momentum!r}")
         self.cycle_momentum = cycle_momentum
-        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum:  # torch sets use_beta1 (and saves it) only then
+            self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
             raise ValueError(f"cycle_momentum: {type(optimizer).__name__} has no momentum or betas to cycle; pass cycle_momentum=False")
         moms = (_per_group("max_momentum", optimizer, max_momentum), _per_group("base_momentum", optimizer, base_momentum)) if cycle_momentum else None
@@ -531,6 +532,10 @@ class OneCycleLR(LRScheduler):
                     self._set_momentum(group, moms[0][i])
                     group["max_momentum"], group["base_momentum"] = moms[0][i], moms[1][i]
         super().__init__(optimizer, last_epoch)
+
+    def _state_keys(self) -> tuple[str, ...]:
+        keys = super()._state_keys()
+        return keys if self.cycle_momentum else tuple(k for k in keys if k != "use_beta1")
 
     def _phases(self, pct: float, three_phase: bool) -> list[dict[str, Any]]:
         n = self.total_steps
