@@ -362,3 +362,22 @@ def test_clip_eps0_is_d2ls_grad_clipping_in_its_training_loop(rng):
     ours = to_d2l(rnn.state_dict(), "rnn", head=fc.state_dict())
     for n, p in zip(names, params):
         np.testing.assert_allclose(ours[n], p.detach().numpy(), rtol=1e-10, atol=1e-13, err_msg=n)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_set_to_none_with_the_cell_modules(rng, name):
+    cell = getattr(bptt.nn, name)(3, 4, dtype=np.float64, seed=0)
+    tcell = getattr(torch.nn, name)(3, 4, dtype=torch.float64)
+    tcell.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in cell.state_dict().items()})
+    cell.zero_grad(set_to_none=True)
+    assert all(p.grad is None for p in cell.parameters())
+    x, w = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
+    for _ in range(2):
+        out = cell(x)
+        h = out[0] if isinstance(out, tuple) else out
+        cell.backward(w)
+        tout = tcell(torch.from_numpy(x))
+        ((tout[0] if isinstance(tout, tuple) else tout) * torch.from_numpy(w)).sum().backward()
+        np.testing.assert_allclose(h, (tout[0] if isinstance(tout, tuple) else tout).detach().numpy(), rtol=0, atol=1e-13)
+    for (k, g), tp in zip(cell.grads.items(), tcell.parameters()):
+        np.testing.assert_allclose(g, tp.grad.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
