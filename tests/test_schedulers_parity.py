@@ -276,7 +276,8 @@ def test_onecycle_refuses_to_step_past_total_steps_and_needs_momentum():
         ("base_lrs", [0.1], ValueError),
         ("last_epoch", "3", TypeError),
         ("_last_lr", [0.1, -1.0], ValueError),
-        ("T_max", 2.5, None),  # a number where a number is expected: accepted
+        ("T_max", 2.5, TypeError),  # an int option stays an int
+        ("T_max", 12.0, None),  # an integral float (JSON, torch tensors) is that int
         ("_is_initial", 1, TypeError),
     ],
 )
@@ -289,6 +290,7 @@ def test_scheduler_load_validates_before_writing(key, value, exc):
     bad = {**before, key: value}
     if exc is None:
         s.load_state_dict(bad)
+        assert s.T_max == 12 and isinstance(s.T_max, int)
         return
     with pytest.raises(exc, match=f"state_dict\\['{key}'\\]"):
         s.load_state_dict(bad)
@@ -296,3 +298,19 @@ def test_scheduler_load_validates_before_writing(key, value, exc):
     with pytest.raises(ValueError, match="unexpected entries \\['bogus'\\]"):
         s.load_state_dict({**before, "bogus": 1})
     assert math.isclose(s.get_last_lr()[0], before["_last_lr"][0])
+
+
+def test_warm_restarts_state_keeps_a_fractional_epoch():
+    bopt, topt = _opts()
+    bs = bo.CosineAnnealingWarmRestarts(bopt, T_0=4, T_mult=2)
+    ts = TL.CosineAnnealingWarmRestarts(topt, T_0=4, T_mult=2)
+    for e in (0.5, 1.25, 5.5):
+        bs.step(e)
+        ts.step(e)
+    fresh = bo.CosineAnnealingWarmRestarts(_opts()[0], T_0=4, T_mult=2)
+    fresh.load_state_arrays(bs.state_arrays())
+    assert fresh.T_cur == ts.T_cur == 1.5
+    for _ in range(10):
+        fresh.step()
+        ts.step()
+        assert _rel(fresh.get_last_lr(), ts.get_last_lr()) <= TOL

@@ -34,6 +34,7 @@ _IGNORED = ("_get_lr_called_within_step", "verbose")
 _PER_GROUP = ("base_lrs", "_last_lr", "min_lrs")
 #: entries allowed to be ±inf (ReduceLROnPlateau's best-so-far before any metric)
 _INFINITE_OK = ("best", "mode_worse")
+_INFINITE_OK_SUFFIX = tuple(f"[{k!r}]" for k in _INFINITE_OK)
 
 
 def _check_optimizer(optimizer: Any) -> Optimizer:
@@ -80,7 +81,11 @@ def _like(where: str, current: Any, value: Any) -> Any:
             raise ValueError(f"{where}: expected a finite number, got {value}")
         if isinstance(current, float):
             return float(value)
-        return int(value) if isinstance(value, float) and value.is_integer() else value
+        if where.endswith("['T_cur']"):  # an int until step(epoch) gets a fractional epoch
+            return value
+        if isinstance(value, float) and not value.is_integer():
+            raise TypeError(f"{where}: expected an int, got {value}")
+        return int(value)
     if isinstance(current, str):
         if not isinstance(value, str):
             raise TypeError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
@@ -97,9 +102,6 @@ def _like(where: str, current: Any, value: Any) -> Any:
     if current is None or (value is None and where.endswith("['default_min_lr']")):
         return value if value is None else _like(where, 0.0, value)
     return copy.deepcopy(value)
-
-
-_INFINITE_OK_SUFFIX = tuple(f"[{k!r}]" for k in _INFINITE_OK)
 
 
 class LRScheduler:
