@@ -195,10 +195,10 @@ def optimizer_state_to_torch(state_dict: Mapping[str, Any]) -> dict[str, Any]:
         if group.get("eps_inside_sqrt"):
             raise ValueError(f"state_dict['param_groups'][{g}]['eps_inside_sqrt']: torch's Adagrad has no such option (eps is outside the square root)")
         groups.append({k: (list(v) if k == "params" else v) for k, v in group.items() if k != "eps_inside_sqrt"})
-    state = {
-        i: {k: torch.tensor(float(v), dtype=scalar) if k == "step" else torch.from_numpy(np.array(v, copy=True)) for k, v in buffers.items()}
-        for i, buffers in state_dict["state"].items()
-    }
+    def tensor(name: str, v: Any) -> Any:
+        return torch.tensor(float(v), dtype=scalar) if name == "step" else torch.from_numpy(np.array(v, copy=True))
+
+    state = {i: {k: tensor(k, v) for k, v in buffers.items()} for i, buffers in state_dict["state"].items()}
     return {"state": state, "param_groups": groups}
 
 
@@ -226,7 +226,8 @@ def _check_pairing(model: Module, optimizer: Any, scheduler: Any, tmodel: Any, t
         raise ValueError(f"scheduler: a {type(scheduler).__name__} cannot take a torch {type(tscheduler).__name__} state")
 
 
-def training_state_from_torch(tmodel: Any, toptimizer: Any, tscheduler: Any = None, *, model: Module, optimizer: Any, scheduler: Any = None) -> None:
+def training_state_from_torch(tmodel: Any, toptimizer: Any, tscheduler: Any = None, *,
+                              model: Module, optimizer: Any, scheduler: Any = None) -> None:
     """Copy a torch training state (weights, optimizer buffers and hyper-parameters, scheduler) into bptt objects.
 
     Both sides must have the same parameter names, the optimizer of the same class with the
@@ -249,7 +250,8 @@ def training_state_from_torch(tmodel: Any, toptimizer: Any, tscheduler: Any = No
         raise
 
 
-def training_state_to_torch(model: Module, optimizer: Any, scheduler: Any = None, *, tmodel: Any, toptimizer: Any, tscheduler: Any = None) -> None:
+def training_state_to_torch(model: Module, optimizer: Any, scheduler: Any = None, *,
+                            tmodel: Any, toptimizer: Any, tscheduler: Any = None) -> None:
     """Copy a bptt training state into torch objects built the same way (the inverse of :func:`training_state_from_torch`)."""
     _check_pairing(model, optimizer, scheduler, tmodel, toptimizer, tscheduler)
     opt_sd = optimizer_state_to_torch(optimizer.state_dict())

@@ -73,7 +73,9 @@ def _like(where: str, current: Any, value: Any) -> Any:
         items = value.items() if isinstance(value, Mapping) else Counter(value).items() if isinstance(value, list) else None
         if items is None:
             raise TypeError(f"{where}: expected milestones (a list or a count mapping), got {type(value).__name__}")
-        return Counter({_check_int(where, int(k) if isinstance(k, str) and k.isdigit() else k, 0): _check_int(where, c, 1) for k, c in items})
+        # JSON turns the int keys into strings
+        keys = [int(k) if isinstance(k, str) and k.isdigit() else k for k, _ in items]
+        return Counter({_check_int(where, k, 0): _check_int(where, c, 1) for k, (_, c) in zip(keys, items)})
     if isinstance(current, (int, float)) and not isinstance(current, bool):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
@@ -524,7 +526,9 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
             raise ValueError(f"cycle_momentum: {type(optimizer).__name__} has no momentum or betas to cycle; pass cycle_momentum=False")
-        moms = (_per_group("max_momentum", optimizer, max_momentum), _per_group("base_momentum", optimizer, base_momentum)) if cycle_momentum else None
+        moms = None
+        if cycle_momentum:
+            moms = (_per_group("max_momentum", optimizer, max_momentum), _per_group("base_momentum", optimizer, base_momentum))
         if last_epoch == -1:
             for i, group in enumerate(optimizer.param_groups):
                 group["initial_lr"] = max_lrs[i] / div
