@@ -152,6 +152,8 @@ def _set(path, value):
         (_set(["state", 5], {}), ValueError, "['state'][5]: no parameter has index 5"),
         (_set(["state", 0, "exp_avg"], lambda a: a.astype(complex)), TypeError, "['state'][0]['exp_avg']: expected real numbers"),
         (lambda sd: sd.pop("state"), ValueError, "missing 'state'"),
+        (_set(["param_groups", 1, "params"], [0]), ValueError, "['param_groups'][1]['params']: index 0 appears more than once"),
+        (_set(["param_groups", 1, "params"], ["x"]), TypeError, "expected a parameter index"),
     ],
 )
 def test_load_validates_everything_then_commits(edit, exc, fragment):

@@ -227,7 +227,10 @@ class Optimizer:
         for g, (own, saved) in enumerate(zip(self.param_groups, saved_groups)):
             staged = self._stage_group(g, own, saved)
             for sid, p in zip(saved["params"], own["params"]):
-                owner[_index(sid, f"state_dict['param_groups'][{g}]['params']")] = (p, staged)
+                i = _index(sid, f"state_dict['param_groups'][{g}]['params']")
+                if i in owner:
+                    raise ValueError(f"state_dict['param_groups'][{g}]['params']: index {i} appears more than once")
+                owner[i] = (p, staged)
             staged_groups.append(staged)
         if not isinstance(saved_state, Mapping):
             raise TypeError(f"state_dict['state']: expected a mapping of parameter index -> buffers, got {type(saved_state).__name__}")
