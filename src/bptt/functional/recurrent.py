@@ -65,7 +65,7 @@ def _gather_time(a: Array, order: Array) -> Array:
 
 
 # -- the reference backend ----------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ReferenceState:
     """What the reference forward keeps: each step's cache, and c_t for :meth:`cell_states`."""
 
