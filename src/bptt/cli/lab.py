@@ -62,7 +62,7 @@ def _budget(args: argparse.Namespace) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain
+    from ..lab.explain import explain
 
     targets = None
     if args.targets is not None:
@@ -81,8 +81,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from .experiments import get_experiment
-    from .report import write_experiment
+    from ..lab.experiments import get_experiment
+    from ..lab.report import write_experiment
 
     exp = get_experiment(args.name)
     out = args.out or f"experiments/{exp.NAME}"
@@ -96,7 +96,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .report import run_lab
+    from ..lab.report import run_lab
 
     only = None if args.only is None else [s.strip() for s in args.only.split(",") if s.strip()]
     report = run_lab(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,

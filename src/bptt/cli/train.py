@@ -150,9 +150,9 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
     from ..data import CharVocab, load_corpus, make_task, split_ids
     from ..nn import MLP
     from ..optim import Regularizer
-    from .models import CharRNN, SequenceNet
-    from .objectives import CharLMObjective, SupervisedObjective
-    from .trainer import EarlyStopping, Trainer
+    from ..train.models import CharRNN, SequenceNet
+    from ..train.objectives import CharLMObjective, SupervisedObjective
+    from ..train.trainer import EarlyStopping, Trainer
 
     dtype = np.dtype(args.dtype)
     facts: dict[str, Any] = {}
@@ -198,7 +198,7 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
 def cmd_train(args: argparse.Namespace) -> int:
     ckpt = os.path.join(args.out or os.path.join("runs", args.task), "checkpoint.npz")
     if args.resume:
-        from .checkpoint import load_npz
+        from ..train.checkpoint import load_npz
 
         if not os.path.exists(ckpt):
             raise FileNotFoundError(f"--resume: no checkpoint at {ckpt!r} (pass the same --out as the first run)")
@@ -234,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{k} {v:.4g}" for k, v in best.items() if k.startswith("val_") and v is not None))
         print(f"wrote {trainer.checkpoint}, {paths['json']}, {paths['csv']}, {paths['steps_csv']}" + (f", {png}" if png else ""))
     if vocab is not None and args.sample_chars and not hist.info.get("interrupted"):
-        from .sampling import sample
+        from ..train.sampling import sample
 
         text = sample(trainer.model, vocab, args.sample_chars, temperature=args.temperature, seed=args.seed)
         print(f"--- sample (temperature {args.temperature}) ---\n{text}")
@@ -247,8 +247,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
     """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm``."""
     from ..data import CharVocab
-    from .checkpoint import load_npz
-    from .models import CharRNN
+    from ..train.checkpoint import load_npz
+    from ..train.models import CharRNN
 
     arrays = load_npz(path)
     if "meta.json" not in arrays or "extra.vocab" not in arrays:
@@ -262,7 +262,7 @@ def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sampling import sample
+    from ..train.sampling import sample
 
     if not os.path.exists(args.checkpoint):
         raise FileNotFoundError(f"checkpoint: no such file {args.checkpoint!r}")

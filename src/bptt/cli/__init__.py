@@ -15,10 +15,10 @@ import sys
 from typing import Sequence
 
 _COMMAND_MODULES = (
-    "bptt.commands.core",  # seeds, check
-    "bptt.train.commands",  # train, sample
-    "bptt.lab.commands",  # experiment, explain, lab
-    "bptt.bench_commands",  # bench
+    "bptt.cli.core",  # seeds, check
+    "bptt.cli.train",  # train, sample
+    "bptt.cli.lab",  # experiment, explain, lab
+    "bptt.cli.bench",  # bench
 )
 
 
