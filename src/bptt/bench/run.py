@@ -262,7 +262,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          "load on the machine, and equal to wall time with --threads 1")
     ap.add_argument("--gap", type=float, default=0.3,
                     help="seconds of pause before switching library (lets the other's spinning threads sleep)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
     ap.add_argument("--label", default=None, help="name of the JSON file under ./bench-results/")
     ap.add_argument("--out", default=None, help="JSON path (overrides --label)")
     ap.add_argument("--no-save", action="store_true", help="print only")

@@ -20,6 +20,11 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    import importlib.util
+
     from ..bench.run import run
+
+    if not args.show and importlib.util.find_spec("torch") is None:
+        raise ModuleNotFoundError("bptt bench measures against torch: pip install 'bptt[torch]'", name="torch")
 
     return run(args)
