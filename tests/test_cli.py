@@ -32,6 +32,12 @@ def _run(argv, capsys):
     (["train", "xor", "--hidden", "0"], "bptt train: error: --hidden: expected an int >= 1, got 0"),
     (["train", "adding", "--dropout", "2"], "bptt train: error: --dropout: expected a float in [0, 1), got 2.0"),
     (["train", "xor", "--batch-size", "0"], "bptt train: error: --batch-size: expected an int >= 1, got 0"),
+    (["train", "xor", "--sample-chars", "-1"], "bptt train: error: --sample-chars: expected an int >= 0, got '-1'"),
+    (["train", "adding", "--difficulty", "1"], "bptt train: error: --difficulty: expected an int >= 2, got 1"),
+    (["train", "adding", "--difficulty", "nan"], "bptt train: error: --difficulty: expected a finite number, got 'nan'"),
+    (["train", "adding", "--clip", "-1"], "bptt train: error: --clip: expected a float > 0 or None, got -1.0"),
+    (["train", "xor", "--seed", "-1"], "bptt train: error: --seed: expected an int >= 0, got '-1'"),
+    (["check", "--steps", "0"], "bptt check: error: --steps: expected an int >= 1, got '0'"),
     (["check", "--lengths", "a,b"],
      "bptt check: error: --lengths: expected comma-separated integers (e.g. 5,2), got 'a,b'"),
     (["check", "--cell", "mlp", "--hidden-size", "0"], "bptt check: error: --hidden-size: expected an int >= 1, got 0"),
@@ -83,6 +89,17 @@ def test_every_failure_is_one_line_and_a_documented_status(exc, status, line, mo
     monkeypatch.setattr(bptt.lab.explain, "explain", fail)
     assert _run(["explain"], capsys) == (status, f"bptt explain: error: {line}\n")
     assert status in EXIT_STATUSES
+
+
+def test_a_closed_pipe_stops_quietly(monkeypatch, capsys):
+    import bptt.lab.explain
+
+    def closed(**kwargs):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(bptt.lab.explain, "explain", closed)
+    assert main(["explain"]) == 141
+    assert capsys.readouterr().err == ""
 
 
 def test_ctrl_c_and_sigterm(monkeypatch, capsys):

@@ -32,7 +32,7 @@ _COMMAND_MODULES = (
     "bptt.cli.bench",  # bench
 )
 
-OK, FAILED, USAGE, DIVERGED, SYSTEM, INTERRUPTED, TERMINATED = 0, 1, 2, 3, 4, 130, 143
+OK, FAILED, USAGE, DIVERGED, SYSTEM, INTERRUPTED, CLOSED_PIPE, TERMINATED = 0, 1, 2, 3, 4, 130, 141, 143
 EXIT_STATUSES = {
     OK: "success",
     FAILED: "the command ran but its result failed: a gradient or seed mismatch, an experiment of the lab "
@@ -42,6 +42,7 @@ EXIT_STATUSES = {
     SYSTEM: "the system refused: a file could not be written or read (permission, disk full), "
             "an optional package is missing",
     INTERRUPTED: "interrupted (Ctrl-C); bptt train saves its checkpoint first (--resume continues)",
+    CLOSED_PIPE: "the reader of the output went away (bptt explain | head): stopped quietly",
     TERMINATED: "terminated (SIGTERM); handled like Ctrl-C",
 }
 
@@ -108,6 +109,14 @@ def _status_of(exc: Exception) -> int:
     return FAILED
 
 
+def _silence_stdout() -> None:
+    """After ``| head`` closed the pipe: nothing more to say, and no error when Python flushes at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (captured in tests)
+        pass
+
+
 class _SigtermAsInterrupt:
     """While a command runs, SIGTERM does what Ctrl-C does (so a training run saves its checkpoint)."""
 
@@ -146,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _SigtermAsInterrupt() as term:
         try:
             status = int(args.func(args) or 0)
+        except BrokenPipeError:
+            _silence_stdout()
+            return CLOSED_PIPE
         except KeyboardInterrupt:
             print(f"{prog}: {'terminated' if term.received else 'interrupted'}", file=sys.stderr)
             status = INTERRUPTED

@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from .._table import print_table
-from .options import int_list
+from .options import int_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--batch-first", action="store_true", help="inputs shaped (batch, time, features)")
     c.add_argument("--no-bias", action="store_true", help="no bias vectors")
     c.add_argument("--nonlinearity", default="tanh", help="rnn: tanh|relu|sigmoid; mlp: any activation")
-    c.add_argument("--steps", type=int, default=5, help="sequence length T")
-    c.add_argument("--batch", type=int, default=2, help="sequences in the batch (default 2)")
+    c.add_argument("--steps", type=positive_int, default=5, help="sequence length T")
+    c.add_argument("--batch", type=positive_int, default=2, help="sequences in the batch (default 2)")
     c.add_argument("--lengths", type=int_list, default=None, help="comma-separated lengths, one per sequence (e.g. 5,2)")
-    c.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs (default 0)")
+    c.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the weights and inputs (default 0)")
     c.add_argument("--no-torch", action="store_true", help="skip the comparison with torch autograd")
     c.set_defaults(func=cmd_check)
 

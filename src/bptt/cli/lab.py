@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from .options import int_list, name_list, positive_int
+from .options import int_list, name_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,12 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--inputs", type=int, default=2, help="nx, input size (default 2)")
     e.add_argument("--classes", type=int, default=4, help="ny, number of output classes (default 4)")
     e.add_argument("--steps", type=int, default=2, help="T, sequence length (default 2)")
-    e.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the values (default 0)")
+    e.add_argument("--seed", type=nonnegative_int, default=0, help="torch.manual_seed for the values (default 0)")
     e.add_argument("--targets", type=int_list, default=None, help="comma-separated class per step, e.g. 2,0 (default: the seed's / drawn)")
     e.add_argument("--lang", choices=["en", "es"], default="en", help="language of the text (default en)")
     e.add_argument("--format", choices=["text", "md", "json"], default="text", help="plain text, Markdown or JSON (default text)")
     e.add_argument("--paths", action="store_true", help="add the per-(t, k) table of the literal sum over paths (seed 003)")
-    e.add_argument("--decimals", type=int, default=4, help="digits shown (the seed prints 4); json is always full precision")
+    e.add_argument("--decimals", type=nonnegative_int, default=4, help="digits shown (the seed prints 4); json is always full precision")
     e.add_argument("--float64", action="store_true", help="compute in float64 (the seed computes in float32)")
     e.add_argument("--numpy", action="store_true", help="draw the values with NumPy instead of torch")
     e.set_defaults(func=cmd_explain)
@@ -53,7 +53,7 @@ def _common_run_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--full", action="store_true", help="the thorough version (longer)")
     g.add_argument("--budget", choices=["tiny", "quick", "full"], default=None, help="tiny: seconds (for tests); quick: default")
     p.add_argument("--lang", choices=["en", "es"], default="en", help="language of the report (default en)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every run (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -22,6 +22,11 @@ LIBRARY_NAMES: dict[str, tuple[str, ...]] = {
     "num_layers": ("layers",),
     "name": ("only",),  # an experiment's name (bptt lab --only)
     "path": ("checkpoint",),  # a checkpoint file (bptt sample CHECKPOINT)
+    "clip_norm": ("clip",),
+    "length": ("difficulty",),  # the task knob: sequence length, delay, min length or turns
+    "delay": ("difficulty",),
+    "min_length": ("difficulty",),
+    "turns": ("difficulty",),
 }
 
 _LEADING_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?: ")
@@ -32,7 +37,7 @@ def _number(text: str, kind: type, low: float, inclusive: bool, what: str):
         value = kind(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if value < low or (value == low and not inclusive) or value != value:
+    if value < low or (value == low and not inclusive) or value != value or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
 
@@ -48,6 +53,10 @@ def nonnegative_int(text: str) -> int:
 
 def nonnegative_float(text: str) -> float:
     return _number(text, float, 0.0, True, "a number >= 0")
+
+
+def finite_float(text: str) -> float:
+    return _number(text, float, -float("inf"), False, "a finite number")
 
 
 def int_list(text: str) -> list[int]:

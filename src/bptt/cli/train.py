@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .options import finite_float, nonnegative_int
+
 MLP_TASKS = ("blobs", "xor", "moons", "spirals")
 SEQ_TASKS = ("sine", "adding", "copy", "reber", "parity")
 TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
@@ -48,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", choices=TASKS, help="2-D classification (MLP), sequence task (RNN/LSTM/GRU) or charlm")
     g = p.add_argument_group("data")
     g.add_argument("--n", type=int, default=None, help="number of generated samples (default: 400 for 2-D sets, 1024 for sequences)")
-    g.add_argument("--difficulty", type=float, default=None,
+    g.add_argument("--difficulty", type=finite_float, default=None,
                    help="task knob: sequence length (sine, adding, parity), delay (copy), min length (reber), turns (spirals)")
     g.add_argument("--noise", type=float, default=None, help="noise level of the generated data")
     g.add_argument("--val-fraction", type=float, default=None, help="held-out fraction for validation (default 0.2; charlm 0.1)")
@@ -82,13 +84,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--batch-size", type=int, default=None, help="examples (charlm: parallel streams) per step (default 32)")
     r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
     r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement")
-    r.add_argument("--seed", type=int, default=0, help="seed of the data, weights and batches (default 0)")
+    r.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the data, weights and batches (default 0)")
     r.add_argument("--out", default=None, help="output folder (default ./runs/TASK)")
     r.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz with its saved settings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    r.add_argument("--sample-chars", type=int, default=200, help="charlm: characters to sample at the end (0 = none)")
+    r.add_argument("--sample-chars", type=nonnegative_int, default=200, help="charlm: characters to sample at the end (0 = none)")
     r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
     p.set_defaults(func=cmd_train)
 
@@ -97,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
     s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
     s.add_argument("-n", type=int, default=300, help="characters to generate")
-    s.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    s.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampling (default 0)")
     s.set_defaults(func=cmd_sample)
 
 
