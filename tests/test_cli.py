@@ -30,7 +30,7 @@ def _run(argv, capsys):
 
 @pytest.mark.parametrize("argv, line", [
     (["train", "xor", "--hidden", "0"], "bptt train: error: --hidden: expected an int >= 1, got 0"),
-    (["train", "adding", "--dropout", "2"], "bptt train: error: --dropout: expected a float in [0, 1), got 2.0"),
+    (["train", "adding", "--dropout", "2"], "bptt train: error: --dropout: expected a float in [0, 1], got 2.0"),
     (["train", "xor", "--batch-size", "0"], "bptt train: error: --batch-size: expected an int >= 1, got 0"),
     (["train", "xor", "--sample-chars", "-1"], "bptt train: error: --sample-chars: expected an int >= 0, got '-1'"),
     (["train", "adding", "--difficulty", "1"], "bptt train: error: --difficulty: expected an int >= 2, got 1"),
