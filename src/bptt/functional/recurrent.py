@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import cells as _cells
+from .checkpoint import wrap
 from .fast.workspace import Workspace
 
 Array = np.ndarray
@@ -170,6 +171,7 @@ def layer_forward(
     reverse: bool = False,
     workspace: Workspace | None = None,
     backend: str = "auto",
+    memory: Any = "full",
 ) -> tuple[Array, Array, Array | None, LayerCache]:
     """Run one direction of one layer over the whole sequence.
 
@@ -180,6 +182,8 @@ def layer_forward(
     the default chooses. ``out``, ``h_T`` and ``c_T`` may be read-only views of
     the cache (copy them to modify them). ``workspace`` lends the fast
     backends their per-call arrays (:class:`Workspace`); results are the same.
+    ``memory="checkpoint"`` or ``("checkpoint", k)`` keeps only every k-th state
+    and recomputes in backward (:mod:`bptt.functional.checkpoint`); same gradients.
     """
     from .fast import select
 
@@ -187,7 +191,7 @@ def layer_forward(
     T, B, _ = x.shape
     if lengths is not None and lengths.min() >= T:
         lengths = None  # every sequence is whole: the same computation, without masks
-    run = select(cell, B, W_hh.shape[1], lengths is not None, backend)
+    run = wrap(select(cell, B, W_hh.shape[1], lengths is not None, backend), memory)
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
