@@ -115,40 +115,33 @@ class Checkpointed:
         S = CheckpointState(cell, xs, (W_ih, W_hh, b_ih, b_hh), mask, workspace, bounds, [])
         out = h = c = None
         for j, (t0, t1) in enumerate(bounds):
-            S.starts.append((h0, c0) if j == 0 else (h, c))
+            S.starts.append((_copy(h0), _copy(c0)) if j == 0 else (h, c))
             seg_out, h, c, inner_state = self._segment(S, j)
             if out is None:
                 out = np.empty((T,) + seg_out.shape[1:], dtype=seg_out.dtype)
             out[t0:t1] = seg_out
-            h, c = h.copy(), None if c is None else c.copy()  # a view would keep the segment alive
+            h, c = _copy(h), _copy(c)  # a view would keep the segment alive
             del seg_out, inner_state  # the segment's activations are dropped here
         return out, h, c, S
 
     def backward(self, S: CheckpointState, dout, dh_T, dc_T, keep_dh, input_grad):
         """Segments latest first: forward again from the kept state, then the inner backward."""
-        T = S.xs.shape[0]
-        dh, dc, sums, full = dh_T, dc_T, None, {}
+        dh, dc, sums, steps = dh_T, dc_T, None, {}
         for j in range(len(S.bounds) - 1, -1, -1):
             t0, t1 = S.bounds[j]
             inner_state = self._segment(S, j)[3]
             g = self.inner.backward(inner_state, None if dout is None else dout[t0:t1], dh, dc, keep_dh, input_grad)
             del inner_state  # free before the next segment is recomputed
-            dh, dc = g["dh0"].copy(), None if g["dc0"] is None else g["dc0"].copy()
-            if sums is None:
-                # Copies: a backend may return one array for two keys (db_ih, db_hh); summed in place.
-                sums = [None if g[key] is None else g[key].copy() for key in _PARAM_KEYS]
-            else:
-                for s, key in zip(sums, _PARAM_KEYS):
-                    if s is not None:
-                        np.add(s, g[key], out=s)
-            for key in ("dx", "dh"):  # per-step gradients, written into one (T, …) array
+            dh, dc = _copy(g["dh0"]), _copy(g["dc0"])
+            sums = _add_params(sums, g)
+            for key in ("dx", "dh"):  # per-step gradients, written into one (T, …) array each
                 if g.get(key) is not None:
-                    if key not in full:
-                        full[key] = np.empty((T,) + g[key].shape[1:], dtype=g[key].dtype)
-                    full[key][t0:t1] = g[key]
-        grads = {"dx": full.get("dx"), "dh0": dh, "dc0": dc, **dict(zip(_PARAM_KEYS, sums))}
+                    if key not in steps:
+                        steps[key] = np.empty((S.xs.shape[0],) + g[key].shape[1:], dtype=g[key].dtype)
+                    steps[key][t0:t1] = g[key]
+        grads = {"dx": steps.get("dx"), "dh0": dh, "dc0": dc, **dict(zip(_PARAM_KEYS, sums))}
         if keep_dh:
-            grads["dh"] = full["dh"]
+            grads["dh"] = steps["dh"]
         return grads
 
     def cell_states(self, S: CheckpointState) -> Array | None:
@@ -163,3 +156,18 @@ class Checkpointed:
 
 
 _PARAM_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+
+
+def _copy(a: Array | None) -> Array | None:
+    return None if a is None else a.copy()
+
+
+def _add_params(sums: list | None, g: dict) -> list:
+    """dθ = Σ_seg dθ_seg, in place after the first segment (whose arrays are copied: a backend may
+    return one array for two keys, db_ih and db_hh)."""
+    if sums is None:
+        return [None if g[key] is None else g[key].copy() for key in _PARAM_KEYS]
+    for s, key in zip(sums, _PARAM_KEYS):
+        if s is not None:
+            np.add(s, g[key], out=s)
+    return sums
