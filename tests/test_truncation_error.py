@@ -51,3 +51,36 @@ def test_truncation_error_rows_and_limits():
     assert rows[0]["cosine"] == pytest.approx(g1 @ full / np.linalg.norm(g1) / np.linalg.norm(full), rel=1e-12)
     assert rows[0]["relative_error"] > 0.01 and rows[0]["cosine"] < 0.9999
     assert (m._params["bias_ih_l0"].grad == 7.0).all()
+
+
+@pytest.mark.parametrize("name,k", [("gru", 40), ("lstm", 7)])
+def test_train_truncated_on_a_stream(name, k):
+    """No optimizer: the same per-step losses as the online loop; k >= T sums to the online (= BPTT) gradient,
+    k < T to the truncated gradient of the same loss."""
+    import bptt
+    from bptt.nn import MSELoss
+    from bptt.rtrl import OnlineRTRL, delayed_echo, train_online
+    from bptt.tbptt import train_truncated
+
+    xs, ys = delayed_echo(30, 4, batch_size=2, seed=2)
+
+    def net():
+        return cells.get(name).module(1, 5, dtype=np.float64, seed=0), bptt.Linear(5, 1, dtype=np.float64, seed=1)
+
+    rnn, head = net()
+    online = train_online(OnlineRTRL(rnn, head, MSELoss(), batch_size=2), xs, ys)
+    rnn2, head2 = net()
+    losses = train_truncated(rnn2, head2, MSELoss(), None, xs, ys, k)
+    np.testing.assert_allclose(losses, online, rtol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(head2._params["weight"].grad,
+                               head._params["weight"].grad, rtol=1e-10)
+    dout = np.zeros((30, 2, 5))
+    out, _ = rnn(xs)
+    for t, y in enumerate(ys):
+        if y is not None:
+            dout[t] = (2 * (head(out[t]) - y) / y.size) @ head.weight
+    want = truncated_gradient(rnn, xs, dout, k)
+    for n, p in rnn2.named_parameters():
+        np.testing.assert_allclose(p.grad, want[n], rtol=1e-10, atol=1e-13)
+        if k >= 30:
+            np.testing.assert_allclose(p.grad, rnn._params[n].grad, rtol=1e-10, atol=1e-13)

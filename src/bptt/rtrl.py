@@ -22,7 +22,8 @@ gradients equal BPTT's (<= 1e-10 in float64; tested).
 * :func:`rtrl_gradients`: a whole sequence, the loss given as an array ``dout`` or a
   callback ``loss_grad(t, h_t) -> ∂J_t/∂h_t`` evaluated online.
 * :class:`OnlineRTRL` / :func:`train_online`: update θ at every step, no unrolling
-  (M is carried across updates, the usual approximation of online RTRL).
+  (M is carried across updates, the usual approximation of online RTRL);
+  :func:`bptt.tbptt.train_truncated` runs the same stream by truncated or full BPTT.
 * :func:`delayed_echo`: a stream whose target is the input ``delay`` steps ago.
 
 θ is flattened as (W_ih, W_hh, b_ih, b_hh), each row-major, biases only if present.

@@ -31,7 +31,9 @@ here (pad or cut the sequences to a multiple of k instead).
 
 What the truncation costs: :func:`truncated_gradient` is the gradient that loop
 computes, and :func:`truncation_error` its relative error (bias) and cosine
-against full BPTT's gradient as k varies.
+against full BPTT's gradient as k varies. :func:`train_truncated` trains on a
+stream with the interface of :func:`bptt.rtrl.train_online`, so truncated BPTT,
+full BPTT (k ≥ T) and online RTRL compare on the same task.
 """
 
 from __future__ import annotations
@@ -173,3 +175,39 @@ def truncation_error(module: Any, x: Array, dout: Array, ks: Any, hx: Any = None
 
 def _flat(grads: dict[str, Array]) -> Array:
     return np.concatenate([g.ravel() for g in grads.values()]).astype(np.float64)
+
+
+def train_truncated(rnn: Any, head: Any, loss: Any, optimizer: Any, xs: Array, targets: Any, k: int) -> Array:
+    """Train on one stream by truncated BPTT: an update every k steps -> J_t per step (NaN: no target).
+
+        for each chunk of k steps:  ŷ_t = head(h_t),  Σ_t J_t(ŷ_t, y_t) backward within the chunk,
+                                    optimizer step, state carried (detached)
+
+    The same stream interface as :func:`bptt.rtrl.train_online` (one update per
+    step, no truncation), so the two compare directly; ``k`` >= T is full BPTT
+    over the stream (one update at its end). ``optimizer`` None: gradients only
+    accumulate in ``p.grad``.
+
+    Shapes: xs (T, B, I); targets: T items, each a target for ŷ_t (B, O) or None.
+    """
+    check_array("xs", xs, ndim=3)
+    if len(targets) != len(xs):
+        raise ValueError(f"targets: expected {len(xs)} items (one per step, None for no loss), got {len(targets)}")
+    losses = np.full(len(xs), np.nan)
+
+    def dout_fn(t0: int, out: Array) -> Array:
+        y = head(out)  # (k, B, O)
+        dy = np.zeros_like(y)
+        for i in range(len(out)):
+            if targets[t0 + i] is not None:
+                losses[t0 + i] = float(loss(y[i], targets[t0 + i]))
+                dy[i] = loss.backward()
+        return head.backward(dy)
+
+    def step(t0: int) -> None:
+        if optimizer is not None:
+            optimizer.step()
+            optimizer.zero_grad()
+
+    run_truncated(rnn, xs, k, dout_fn=dout_fn, after_backward=step)
+    return losses
