@@ -247,7 +247,8 @@ class OnlineRTRL:
                              f"got num_layers={rnn.num_layers}, bidirectional={rnn.bidirectional}, "
                              f"learn_initial_state={rnn.learn_initial_state}")
         if not callable(getattr(loss, "backward", None)):
-            raise TypeError(f"loss: expected a bptt loss module (MSELoss(), CrossEntropyLoss()), got {type(loss).__name__}")
+            raise TypeError("loss: expected a bptt loss module (MSELoss(), CrossEntropyLoss()), "
+                            f"got {type(loss).__name__}")
         self.rnn, self.head, self.loss, self.optimizer = rnn, head, loss, optimizer
         self._params = [rnn._params.get(n) for n in rnn._names(0, 0)]  # W_ih, W_hh, b_ih, b_hh (or None)
         self.rtrl = RTRL(rnn.cell, *[None if p is None else p.data for p in self._params], batch_size=batch_size)
