@@ -3,20 +3,11 @@
     python -m benchmarks.memory_methods                      # T = 100, 1000, 10000
     python -m benchmarks.memory_methods --T 100 1000 --cell gru --json costs.json
 
-For each configuration and length T, one forward + backward of a one-layer
-network for the loss Σ_t ⟨dout_t, h_t⟩ (random dout), by
-
-    full        bptt module, memory="full"             stores every step
-    checkpoint  bptt module, memory="checkpoint"       the state every ⌈√T⌉ steps, one extra forward
-    truncated   tbptt.run_truncated, chunks of k       the state carried, gradient cut every k steps
-    rtrl        rtrl.rtrl_gradients                    forward only, carries ∂s_t/∂θ (small sizes)
-
-Time: the best of ``--repeats`` runs (perf_counter, no tracing). Peak memory:
-tracemalloc's peak over one separate run, counting only what the method
-allocates (inputs are made before tracing starts; NumPy reports its arrays to
-tracemalloc). ``grad err``: ‖g − g_full‖/‖g_full‖ over all parameter gradients
-(checkpoint and RTRL: rounding; truncated: its bias). RTRL runs only in the
-small configuration (its M is S × P per sequence, O(H⁴) work per step).
+Prints :func:`bptt.costs.cost_table` (full, checkpointed, truncated BPTT and
+RTRL; see :mod:`bptt.costs` for what is measured and how) for two sizes:
+"small" (B=1, I=4, H=8: every method, RTRL included) and "medium" (B=8, I=32,
+H=64: RTRL's O(H⁴) per step is left out). ``grad err`` is ‖g − g_full‖/‖g_full‖:
+rounding for checkpoint and RTRL, the bias of truncation for truncated.
 """
 
 from __future__ import annotations
@@ -24,62 +15,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import time
-import tracemalloc
 
-import numpy as np
-
+from bptt import costs
 from bptt.functional import cells
-from bptt.rtrl import rtrl_gradients
-from bptt.tbptt import run_truncated
 
 CONFIGS = {  # name: (B, I, H, methods)
     "small": (1, 4, 8, ("full", "checkpoint", "truncated", "rtrl")),
     "medium": (8, 32, 64, ("full", "checkpoint", "truncated")),
 }
-
-
-def _inputs(cell, B, I, H, T, seed=0):
-    rng = np.random.default_rng(seed)
-    module = cells.get(cell).module(I, H, dtype=np.float64, seed=seed)
-    return module, rng.standard_normal((T, B, I)), rng.standard_normal((T, B, H))
-
-
-def _grads(module):
-    return np.concatenate([p.grad.ravel() for _, p in module.named_parameters()])
-
-
-def _runner(method, module, x, dout, k):
-    """The measured part of one method: forward + backward -> flat gradient."""
-    if method in ("full", "checkpoint"):
-        module.memory = method
-        module(x)
-        module.backward(dout, None, input_grad=False)
-        return _grads(module)
-    if method == "truncated":
-        run_truncated(module, x, k, dout_fn=lambda t0, out: dout[t0:t0 + k])
-        return _grads(module)
-    W = [module._params[n].data for n in module._names(0, 0)]
-    g = rtrl_gradients(module.cell, x, None, None, *W, dout=dout)
-    return np.concatenate([g[key].ravel() for key in ("dW_ih", "dW_hh", "db_ih", "db_hh")])
-
-
-def measure(method, cell, B, I, H, T, k, repeats):
-    """(seconds, peak bytes, flat gradient) of one method at one size."""
-    best, grad = np.inf, None
-    for r in range(repeats):
-        module, x, dout = _inputs(cell, B, I, H, T)
-        t0 = time.perf_counter()
-        grad = _runner(method, module, x, dout, k)
-        best = min(best, time.perf_counter() - t0)
-    module, x, dout = _inputs(cell, B, I, H, T)
-    tracemalloc.start()
-    try:
-        _runner(method, module, x, dout, k)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return best, peak, grad
 
 
 def main(argv=None):
@@ -98,7 +41,7 @@ def main(argv=None):
         from threadpoolctl import threadpool_limits
     except ImportError:  # nothing limited: say so in the header
         threadpool_limits, args.threads = None, "unlimited (no threadpoolctl)"
-    with threadpool_limits(args.threads) if threadpool_limits else _nothing():
+    with threadpool_limits(args.threads) if threadpool_limits else contextlib.nullcontext():
         rows = _table(args)
     if args.json:
         with open(args.json, "w") as f:
@@ -106,30 +49,18 @@ def main(argv=None):
     return 0
 
 
-@contextlib.contextmanager
-def _nothing():
-    yield
-
-
 def _table(args):
-    rows = []
     print(f"cell={args.cell} float64, truncated k={args.k}, checkpoint k=ceil(sqrt(T)), BLAS threads={args.threads}")
     print(f"{'config':<7} {'B':>2} {'H':>3} {'T':>6} {'method':<10} {'time s':>9} {'peak MiB':>9} {'grad err':>9}")
+    rows = []
     for name in args.configs:
         B, I, H, methods = CONFIGS[name]
-        for method in methods:  # warm-up: numba compiles, BLAS threads start
-            measure(method, args.cell, B, I, H, 2 * args.k, args.k, 1)
-        for T in args.T:
-            ref = None
-            for method in methods:
-                reps = 1 if T >= 10000 else args.repeats
-                sec, peak, g = measure(method, args.cell, B, I, H, T, args.k, reps)
-                ref = g if method == "full" else ref
-                err = float(np.linalg.norm(g - ref) / np.linalg.norm(ref))
-                rows.append({"config": name, "B": B, "I": I, "H": H, "T": T, "method": method,
-                             "seconds": sec, "peak_bytes": peak, "grad_rel_error": err})
-                print(f"{name:<7} {B:>2} {H:>3} {T:>6} {method:<10} {sec:>9.4f} {peak / 2**20:>9.2f} {err:>9.2e}",
-                      flush=True)
+        for T in args.T:  # one T at a time, so rows print as they come
+            for r in costs.cost_table(methods, [T], truncation_k=args.k, cell=args.cell, batch_size=B, input_size=I,
+                                      hidden_size=H, repeats=1 if T >= 10000 else args.repeats):
+                rows.append({"config": name, "B": B, "I": I, "H": H, **r})
+                print(f"{name:<7} {B:>2} {H:>3} {T:>6} {r['method']:<10} {r['seconds']:>9.4f} "
+                      f"{r['peak_bytes'] / 2**20:>9.2f} {r['grad_rel_error']:>9.2e}", flush=True)
     return rows
 
 
