@@ -101,6 +101,24 @@ def test_layer_every_backend_and_segment_length(name):
                     assert _rel(v, runs[0][3][key]) <= TOL, (backend, reverse, key)
 
 
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_projected_lstm_checkpoint_equals_full(lengths):
+    """proj_size (the reference backend's W_hr): dW_hr summed over segments too."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((T, len(LENGTHS), I))
+    runs = []
+    for memory in ("full", ("checkpoint", 3)):
+        m = cells.get("lstm").module(I, H, proj_size=2, num_layers=2, bidirectional=True, dtype=np.float64,
+                                     seed=5, memory=memory)
+        dout = np.random.default_rng(1).standard_normal((T, len(LENGTHS), 4))
+        runs.append(_run(m, x, None, dout, None, lengths))
+    for a, b in zip(runs[1][0], runs[0][0]):
+        assert _rel(a, b) <= TOL
+    assert any("weight_hr" in n for n in runs[0][1])
+    for n in runs[0][1]:
+        assert _rel(runs[1][1][n], runs[0][1][n]) <= TOL, n
+
+
 def test_lstm_cell_states_are_recomputed_equal():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((T, len(LENGTHS), I))

@@ -142,5 +142,7 @@ def test_rtrl_errors():
         RTRL("gru", W_ih, W_hh, b_ih, None)
     with pytest.raises(ValueError, match="rnn: online RTRL runs one unidirectional layer"):
         OnlineRTRL(bptt.GRU(1, 3, num_layers=2), bptt.Linear(3, 1), MSELoss())
+    with pytest.raises(ValueError, match="proj_size=2"):
+        OnlineRTRL(bptt.LSTM(1, 3, proj_size=2), bptt.Linear(2, 1), MSELoss())
     with pytest.raises(ValueError, match="targets: expected 5 items"):
         train_online(OnlineRTRL(bptt.GRU(1, 3), bptt.Linear(3, 1), MSELoss()), np.zeros((5, 1, 1)), [None] * 4)

@@ -242,10 +242,11 @@ class OnlineRTRL:
 
         if not isinstance(rnn, RNNBase):
             raise TypeError(f"rnn: expected a bptt RNN, LSTM or GRU module, got {type(rnn).__name__}")
-        if rnn.num_layers != 1 or rnn.bidirectional or rnn.learn_initial_state:
-            raise ValueError("rnn: online RTRL runs one unidirectional layer without learn_initial_state, "
-                             f"got num_layers={rnn.num_layers}, bidirectional={rnn.bidirectional}, "
-                             f"learn_initial_state={rnn.learn_initial_state}")
+        proj = getattr(rnn, "proj_size", 0)
+        if rnn.num_layers != 1 or rnn.bidirectional or rnn.learn_initial_state or proj:
+            raise ValueError("rnn: online RTRL runs one unidirectional layer without learn_initial_state or "
+                             f"proj_size, got num_layers={rnn.num_layers}, bidirectional={rnn.bidirectional}, "
+                             f"learn_initial_state={rnn.learn_initial_state}, proj_size={proj}")
         if not callable(getattr(loss, "backward", None)):
             raise TypeError("loss: expected a bptt loss module (MSELoss(), CrossEntropyLoss()), "
                             f"got {type(loss).__name__}")

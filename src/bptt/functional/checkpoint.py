@@ -74,7 +74,7 @@ def wrap(run: Any, memory: Any) -> Any:
     return run if mode == "full" else Checkpointed(run, k)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CheckpointState:
     """What the checkpointed forward keeps: the inputs, and the state entering each segment.
 
@@ -84,6 +84,7 @@ class CheckpointState:
     cell: Any
     xs: Array
     params: tuple
+    proj: dict  # {"W_hr": W_hr} for the projected LSTM, else empty
     mask: Array | None
     workspace: Any
     bounds: list
@@ -105,14 +106,15 @@ class Checkpointed:
         t0, t1 = S.bounds[j]
         h, c = S.starts[j]
         mask = None if S.mask is None else S.mask[t0:t1]
-        return self.inner.forward(S.cell, S.xs[t0:t1], h, c, *S.params, mask, S.workspace)
+        return self.inner.forward(S.cell, S.xs[t0:t1], h, c, *S.params, mask, S.workspace, **S.proj)
 
-    def forward(self, cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace=None):
+    def forward(self, cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace=None, W_hr=None):
         """out (T, B, H) and the final (h, c), keeping only each segment's entering state."""
         T = xs.shape[0]
         k = segment_length(T, self.k)
         bounds = [(t0, min(t0 + k, T)) for t0 in range(0, T, k)]
-        S = CheckpointState(cell, xs, (W_ih, W_hh, b_ih, b_hh), mask, workspace, bounds, [])
+        proj = {} if W_hr is None else {"W_hr": W_hr}
+        S = CheckpointState(cell, xs, (W_ih, W_hh, b_ih, b_hh), proj, mask, workspace, bounds, [])
         out = h = c = None
         for j, (t0, t1) in enumerate(bounds):
             S.starts.append((_copy(h0), _copy(c0)) if j == 0 else (h, c))
@@ -139,7 +141,7 @@ class Checkpointed:
                     if key not in steps:
                         steps[key] = np.empty((S.xs.shape[0],) + g[key].shape[1:], dtype=g[key].dtype)
                     steps[key][t0:t1] = g[key]
-        grads = {"dx": steps.get("dx"), "dh0": dh, "dc0": dc, **dict(zip(_PARAM_KEYS, sums))}
+        grads = {"dx": steps.get("dx"), "dh0": dh, "dc0": dc, **sums}
         if keep_dh:
             grads["dh"] = steps["dh"]
         return grads
@@ -155,19 +157,19 @@ class Checkpointed:
         return np.concatenate(parts)
 
 
-_PARAM_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh")
+_PARAM_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh", "dW_hr")  # dW_hr: the projected LSTM only
 
 
 def _copy(a: Array | None) -> Array | None:
     return None if a is None else a.copy()
 
 
-def _add_params(sums: list | None, g: dict) -> list:
+def _add_params(sums: dict | None, g: dict) -> dict:
     """dθ = Σ_seg dθ_seg, in place after the first segment (whose arrays are copied: a backend may
     return one array for two keys, db_ih and db_hh)."""
     if sums is None:
-        return [None if g[key] is None else g[key].copy() for key in _PARAM_KEYS]
-    for s, key in zip(sums, _PARAM_KEYS):
+        return {key: _copy(g[key]) for key in _PARAM_KEYS if key in g}
+    for key, s in sums.items():
         if s is not None:
             np.add(s, g[key], out=s)
     return sums
