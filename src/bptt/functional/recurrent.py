@@ -35,7 +35,6 @@ import numpy as np
 
 from . import cells as _cells
 from .checkpoint import wrap
-from .fast.workspace import Workspace
 
 Array = np.ndarray
 
@@ -189,9 +188,8 @@ def layer_forward(
     ``memory="checkpoint"`` or ``("checkpoint", k)`` keeps only every k-th state
     and recomputes in backward (:mod:`bptt.functional.checkpoint`); same gradients.
     """
-    from .fast import select
-
-    cell = _cells.get(cell)
+    if cell.__class__ is not _cells.CellKind:
+        cell = _cells.get(cell)
     T, B, _ = x.shape
     if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
@@ -236,3 +234,8 @@ def layer_backward(
         if keep_dh:
             grads["dh"] = _gather_time(grads["dh"], order)
     return grads
+
+
+# The backend table imports REFERENCE from this module, so it comes last (no import cycle at load time).
+from .fast import select  # noqa: E402
+from .fast.workspace import Workspace  # noqa: E402
