@@ -193,7 +193,9 @@ def layer_forward(
     T, B, _ = x.shape
     if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
-    run = wrap(select(cell, B, W_hh.shape[1], lengths is not None, backend, projected=W_hr is not None), memory)
+    run = select(cell, B, W_hh.shape[1], lengths is not None, backend, projected=W_hr is not None)
+    if memory != "full":
+        run = wrap(run, memory)
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
