@@ -383,3 +383,19 @@ def test_set_to_none_with_the_cell_modules(rng, name):
         np.testing.assert_allclose(h, (tout[0] if isinstance(tout, tuple) else tout).detach().numpy(), rtol=0, atol=1e-13)
     for (k, g), tp in zip(cell.grads.items(), tcell.parameters()):
         np.testing.assert_allclose(g, tp.grad.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+def test_set_to_none_then_backward_allocates_learned_initial_state_grads():
+    """The learned h0/c0 gradient goes through Parameter.accumulate too (was `grad +=`, a TypeError on None)."""
+    import bptt
+
+    m = bptt.LSTM(3, 4, num_layers=2, learn_initial_state=True, dtype=np.float64, seed=0)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    out, _ = m(x)
+    m.backward(np.ones_like(out))
+    want = {k: m.grads[k].copy() for k in ("h0", "c0")}
+    m.zero_grad(set_to_none=True)
+    out, _ = m(x)
+    m.backward(np.ones_like(out))
+    for k, v in want.items():
+        np.testing.assert_array_equal(m.grads[k], v)
