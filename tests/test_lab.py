@@ -66,6 +66,7 @@ def test_vanishing_lstm_solves_adding_where_tanh_rnn_stays_at_chance():
     # the conclusion says which differences are larger than the spread
     text = res.conclusion("en")
     assert "beat the tanh RNN by more than the spread at T = 20" in text and "±" in text
+    assert text.startswith("• Gradient factor")
 
 
 def test_vanishing_ratios_in_log_space_never_underflow():
@@ -229,3 +230,17 @@ def test_bad_arguments():
         get_experiment("batch-size").run(budget="tiny", batchsizes=(1,))
     with pytest.raises(ValueError, match="lang"):
         tiny("batch-size").conclusion("fr")
+
+
+# -- numbers in sentences ----------------------------------------------------------------------
+def test_numbers_are_written_without_artefacts():
+    from bptt.lab.experiments.base import clearly_above, fmt_num, mean_std, pm
+
+    assert fmt_num(160.0, 2) == "160" and fmt_num(0.0421) == "0.0421" and fmt_num(1.0) == "1"
+    assert fmt_num(2.31e-15) == "2.31·10⁻¹⁵" and fmt_num(float("nan")) == "–"
+    assert pm(0.288, 0.0099) == "0.2880 ± 0.0099" and pm(19.03, 2.3) == "19.0 ± 2.3"
+    assert pm(0.85, 0.031, pct=True) == "85 % ± 3 %" and pm(5.0, float("nan")) == "5"
+    assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0) and np.isnan(mean_std([4.0])[1])
+    # a difference counts only beyond both spreads together
+    assert clearly_above(0.9, 0.05, 0.5, 0.1) and not clearly_above(0.9, 0.2, 0.6, 0.15)
+    assert not clearly_above(float("nan"), 0.0, 0.1, 0.0)

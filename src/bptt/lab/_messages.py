@@ -254,12 +254,14 @@ _VANISHING: dict[str, tuple[str, str]] = {
         "Copy task, delay T = {T} ({steps} steps, {n} seeds): accuracy on the recalled symbols {items}; chance {chance}.",
         "Tarea de copia, demora T = {T} ({steps} pasos, {n} semillas): precisión en los símbolos recordados {items}; "
         "azar {chance}."),
-    "vanishing.c.gates_win": ("{task}: both gated cells beat the tanh RNN by more than the spread at T = {Ts}.",
-                              "{task}: las dos celdas con compuertas superan a la RNN tanh por más que la dispersión "
-                              "con T = {Ts}."),
-    "vanishing.c.gates_nodiff": ("{task}: no clear difference between the gated cells and the tanh RNN at T = {Ts}.",
-                                 "{task}: sin diferencia clara entre las celdas con compuertas y la RNN tanh con "
-                                 "T = {Ts}."),
+    "vanishing.c.gates_win": ("{task}: the gated cells ({cells}) beat the tanh RNN by more than the spread at "
+                              "T = {Ts}.",
+                              "{task}: las celdas con compuertas ({cells}) superan a la RNN tanh por más que la "
+                              "dispersión con T = {Ts}."),
+    "vanishing.c.gates_nodiff": ("{task}: no clear difference between the gated cells ({cells}) and the tanh RNN at "
+                                 "T = {Ts}.",
+                                 "{task}: sin diferencia clara entre las celdas con compuertas ({cells}) y la RNN tanh "
+                                 "con T = {Ts}."),
     "vanishing.c.literature_agrees": (
         "{task}: as in the literature (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015), the gated cells learn "
         "at T = {T} while the tanh RNN stays far behind.",

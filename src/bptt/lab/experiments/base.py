@@ -57,7 +57,7 @@ class ExperimentResult:
     def bullets(self, lang: str = "en") -> list[str]:
         """The conclusions, one short sentence each with its number and spread, written from the measurements."""
         check_choice("lang", lang, LANGS)
-        return list(self.module().conclude(self, lang))
+        return [b[:1].upper() + b[1:] for b in self.module().conclude(self, lang)]
 
     def conclusion(self, lang: str = "en") -> str:
         """The bullets as plain text, one per line."""
@@ -187,11 +187,11 @@ def timer(meta: dict, key: str = "seconds"):
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof 1; 0 for a single value) — the spread over seeds."""
+    """Mean and sample standard deviation (ddof 1) — the spread over seeds; NaN when it cannot be measured."""
     v = np.asarray(list(values), dtype=np.float64)
     if v.size == 0:
         return float("nan"), float("nan")
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
 
 
 def clearly_above(m1: float, s1: float, m2: float, s2: float) -> bool:

@@ -525,9 +525,9 @@ def _conclude_learning(res: ExperimentResult, lang: str) -> list[str]:
                      for g in gated)
             (clear if ok else unclear).append(str(T))
         if clear:
-            out.append(C("gates_win", task=tr(lang, f"val.{task}"), Ts=", ".join(clear)))
+            out.append(C("gates_win", task=tr(lang, f"val.{task}"), Ts=", ".join(clear), cells=", ".join(gated)))
         if unclear:
-            out.append(C("gates_nodiff", task=tr(lang, f"val.{task}"), Ts=", ".join(unclear)))
+            out.append(C("gates_nodiff", task=tr(lang, f"val.{task}"), Ts=", ".join(unclear), cells=", ".join(gated)))
         longest = {r["cell"]: r for r in rows if r["T"] == Ts[-1]}
         solved = [g for g in gated if longest[g]["accuracy_mean"] > 2 * longest[g]["chance_accuracy"]]
         if len(solved) == len(gated) and str(Ts[-1]) in clear:
