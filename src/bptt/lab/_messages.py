@@ -639,8 +639,12 @@ _LEN: dict[str, tuple[str, str]] = {
                         "final sin máscaras {b} ({rb}×); con relleno al principio {c} ({rc}×)."),
     "lengths.c.train_clear": ("Both ways without masks are clearly worse.",
                               "Las dos formas sin máscaras son claramente peores."),
-    "lengths.c.train_unclear": ("Not both ways without masks are clearly worse (within the spreads).",
-                                "No las dos formas sin máscaras son claramente peores (dentro de las dispersiones)."),
+    "lengths.c.train_one": ("Only one of the two ways without masks is clearly worse; the other is within the "
+                            "spreads.",
+                            "Solo una de las dos formas sin máscaras es claramente peor; la otra queda dentro de las "
+                            "dispersiones."),
+    "lengths.c.train_none": ("Neither way without masks is clearly worse (within the spreads).",
+                             "Ninguna forma sin máscaras es claramente peor (dentro de las dispersiones)."),
     "lengths.c.run": ("{cell}: running the lengths-trained model over the padding multiplies its error by {rx} (MSE "
                       "{x}), worst on the most padded sequences ({xs} against {xl}).",
                       "{cell}: ejecutar sobre el relleno el modelo entrenado con longitudes multiplica su error por "

@@ -166,7 +166,7 @@ def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
         worse = [r for r in (b, c) if clearly_above(r["mse"], r["mse_std"], a["mse"], a["mse_std"])]
         out.append(C("train", cell=cell, n=a["seeds"], a=pm(a["mse"], a["mse_std"]), b=pm(b["mse"], b["mse_std"]),
                      rb=fmt_num(b["mse"] / a["mse"], 2), c=pm(c["mse"], c["mse_std"]), rc=fmt_num(c["mse"] / a["mse"], 2)))
-        out[-1] += " " + C("train_clear" if len(worse) == 2 else "train_unclear", cell=cell)
+        out[-1] += " " + C(("train_none", "train_one", "train_clear")[len(worse)])
         out.append(C("run", cell=cell, rx=fmt_num(x["mse"] / a["mse"], 2), x=pm(x["mse"], x["mse_std"]),
                      xs=fmt_num(x["mse_short"]), xl=fmt_num(x["mse_long"])))
     out.append(C("base", m=fmt_num(res.rows[0]["predict_mean_mse"])))

@@ -423,6 +423,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
             ax.set_ylabel(L("test_accuracy"))
             ax.set_title(tr(lang, f"val.{task}"))
             ax.set_ylim(-0.02, 1.02)
+            ax.set_xticks(sorted({r["T"] for r in rows}))  # the lengths measured, not 19.25, 19.5 …
             ax.legend(fontsize=8)
         paths.append(save(fig, outdir / "vanishing_learning_vs_length.png"))
 
