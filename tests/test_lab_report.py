@@ -94,15 +94,14 @@ def test_commands_are_registered(capsys):
     help_text = build_parser().format_help()
     for cmd in ("explain", "experiment", "lab"):
         assert cmd in help_text
-    with pytest.raises(SystemExit):
-        main(["lab", "--full", "--budget", "tiny"])  # one or the other
+    assert main(["lab", "--full", "--budget", "tiny"]) == 2  # one or the other
     assert "not allowed with" in capsys.readouterr().err
 
 
 def test_experiment_writes_under_the_current_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["experiment", "batch-size", "--budget", "tiny", "--no-progress", "--lang", "es"]) == 0
-    assert (tmp_path / "bptt-experiments" / "batch-size" / "es" / "batch_size.csv").exists()
+    assert (tmp_path / "experiments" / "batch-size" / "es" / "batch_size.csv").exists()
     assert "semillas" in capsys.readouterr().out
 
 
@@ -111,7 +110,7 @@ def test_lab_stops_before_any_work_when_a_package_is_missing(tmp_path, monkeypat
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a))
-    assert main(["lab", "--budget", "tiny", "--out", str(tmp_path / "r"), "--no-progress"]) == 3
+    assert main(["lab", "--budget", "tiny", "--out", str(tmp_path / "r"), "--no-progress"]) == 4
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "optuna" in err[0] and "pip install" in err[0]
     assert not (tmp_path / "r").exists()  # nothing ran, nothing written

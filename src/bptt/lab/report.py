@@ -52,7 +52,7 @@ def check_dependencies(names: Sequence[str], plots: bool = True, lang: str = "en
     missing = list(dict.fromkeys(pip for mod, pip in need if find_spec(mod) is None))
     if missing:
         what = ", ".join(names)
-        raise MissingDependencyError(tr(lang, "run.missing", cmd=cmd, what=what, pkgs=" + ".join(missing),
+        raise MissingDependencyError(tr(lang, "run.missing", what=what, pkgs=" + ".join(missing),
                                         pip=" ".join(missing)))
 
 
@@ -389,12 +389,12 @@ def run_lab(out: str | os.PathLike = "lab-report", budget: str = "quick", lang: 
 
 
 #: where ``bptt experiment NAME`` writes when no --out is given: under the current folder, never the source tree
-EXPERIMENT_DIR = "bptt-experiments"
+EXPERIMENT_DIR = "experiments"
 
 
 def run_experiment_command(name: str, out: str | None = None, budget: str = "quick", lang: str = "en",
                            seed: int = 0, progress: bool = True, storage: str | None = None) -> int:
-    """``bptt experiment NAME``: check packages, run, write into OUT (default ./bptt-experiments/NAME[/es]).
+    """``bptt experiment NAME``: check packages, run, write into OUT (default ./experiments/NAME[/es]).
 
     Prints the conclusions and the files written; returns the exit status (0, or 1 if writing failed).
     """

@@ -1,7 +1,7 @@
 """``bptt explain``, ``bptt experiment NAME`` and ``bptt lab``: flags only; the work is in :mod:`bptt.lab.report`.
 
 Exit status of ``lab`` and ``experiment``: 0 every experiment ran; 1 some experiment failed
-(the others' results are written); 2 bad input; 3 a package they need is missing
+(the others' results are written); 2 bad input; 4 a package they need is missing
 (checked before any work starts). Help texts come from :mod:`bptt.lab.i18n`
 (``--lang es --help`` prints them in Spanish).
 """
@@ -13,10 +13,12 @@ import sys
 
 import numpy as np
 
+from .options import int_list, name_list, nonnegative_int, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from .experiments.base import EXPERIMENT_MODULES
-    from .i18n import help_lang, tr
+    from ..lab.experiments.base import EXPERIMENT_MODULES
+    from ..lab.i18n import help_lang, tr
 
     lang = help_lang()  # ``--lang es --help`` prints this help in Spanish
 
@@ -30,12 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--inputs", type=int, default=2, help=H("inputs"))
     e.add_argument("--classes", type=int, default=4, help=H("classes"))
     e.add_argument("--steps", type=int, default=2, help=H("steps"))
-    e.add_argument("--seed", type=int, default=0, help=H("seed_explain"))
-    e.add_argument("--targets", default=None, help=H("targets"))
+    e.add_argument("--seed", type=nonnegative_int, default=0, help=H("seed_explain"))
+    e.add_argument("--targets", type=int_list, default=None, help=H("targets"))
     e.add_argument("--lang", choices=["en", "es"], default="en", help=H("lang"))
     e.add_argument("--format", choices=["text", "md", "json"], default="text", help=H("format"))
     e.add_argument("--paths", action="store_true", help=H("paths"))
-    e.add_argument("--decimals", type=int, default=4, help=H("decimals"))
+    e.add_argument("--decimals", type=nonnegative_int, default=4, help=H("decimals"))
     e.add_argument("--float64", action="store_true", help=H("float64"))
     e.add_argument("--numpy", action="store_true", help=H("numpy"))
     e.set_defaults(func=cmd_explain)
@@ -48,14 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     lab = _parser(sub, "lab", lang, help=H("lab"), description=H("lab"))
     _common_run_args(lab, H, H("out_lab"))
-    lab.add_argument("--only", default=None, help=H("only"))
-    lab.add_argument("--jobs", type=int, default=None, help=H("jobs"))
+    lab.add_argument("--only", type=name_list, default=None, help=H("only"))
+    lab.add_argument("--jobs", type=positive_int, default=None, help=H("jobs"))
     lab.set_defaults(func=cmd_lab)
 
 
 def _parser(sub: argparse._SubParsersAction, name: str, lang: str, **kw) -> argparse.ArgumentParser:
     """A subcommand whose own help words (usage, options, -h) are in ``lang`` too."""
-    from .i18n import tr
+    from ..lab.i18n import tr
 
     class Formatter(argparse.HelpFormatter):
         def add_usage(self, usage, actions, groups, prefix=None):
@@ -74,7 +76,7 @@ def _common_run_args(p: argparse.ArgumentParser, H, out_help: str) -> None:
     g.add_argument("--full", action="store_true", help=H("full"))
     g.add_argument("--budget", choices=["tiny", "quick", "full"], default=None, help=H("budget"))
     p.add_argument("--lang", choices=["en", "es"], default="en", help=H("lang"))
-    p.add_argument("--seed", type=int, default=0, help=H("seed"))
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=H("seed"))
     p.add_argument("--no-progress", action="store_true", help=H("no_progress"))
 
 
@@ -85,17 +87,11 @@ def _budget(args: argparse.Namespace) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain
+    from ..lab.explain import explain
 
-    targets = None
-    if args.targets is not None:
-        try:
-            targets = [int(v) for v in args.targets.split(",")]
-        except ValueError:
-            raise ValueError(f"--targets: expected comma-separated integers, got {args.targets!r}") from None
     text = explain(
         cell=args.cell, nonlinearity=args.nonlinearity, hidden=args.hidden, inputs=args.inputs,
-        classes=args.classes, steps=args.steps, seed=args.seed, targets=targets, fmt=args.format,
+        classes=args.classes, steps=args.steps, seed=args.seed, targets=args.targets, fmt=args.format,
         lang=args.lang, paths=args.paths, backend="numpy" if args.numpy else "auto",
         decimals=args.decimals, dtype=np.float64 if args.float64 else np.float32,
     )
@@ -104,23 +100,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from .report import MissingDependencyError, run_experiment_command
+    from ..lab.report import run_experiment_command
 
-    try:
-        return run_experiment_command(args.name, out=args.out, budget=_budget(args), lang=args.lang, seed=args.seed,
-                                      progress=not args.no_progress, storage=args.storage)
-    except MissingDependencyError as exc:
-        print(exc, file=sys.stderr)
-        return 3
+    return run_experiment_command(args.name, out=args.out, budget=_budget(args), lang=args.lang, seed=args.seed,
+                                  progress=not args.no_progress, storage=args.storage)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .report import MissingDependencyError, run_lab_command
+    from ..lab.report import run_lab_command
 
-    only = None if args.only is None else [s.strip() for s in args.only.split(",") if s.strip()]
-    try:
-        return run_lab_command(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
-                               only=only, progress=not args.no_progress, jobs=args.jobs)
-    except MissingDependencyError as exc:
-        print(exc, file=sys.stderr)
-        return 3
+    return run_lab_command(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
+                           only=args.only, progress=not args.no_progress, jobs=args.jobs)
