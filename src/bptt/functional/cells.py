@@ -53,12 +53,14 @@ class CellKind:
     nonlinearity: str | None = field(init=False)  # the Elman cell's f (None for gated cells)
     reset_after: bool = field(init=False)  # the GRU's form (True: torch's; other cells: True, meaningless)
     shared_bias_grad: bool = field(init=False)  # b_ih and b_hh get the same gradient (both a plain sum)
+    has_jacobians: bool = field(init=False)  # bptt.reference writes its explicit Jacobians (torch's forms)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen
         set_(self, "nonlinearity", self.options.get("nonlinearity", "tanh" if self.family == "rnn" else None))
         set_(self, "reset_after", self.options.get("reset_after", True))
         set_(self, "shared_bias_grad", not (self.family == "gru" and self.reset_after))
+        set_(self, "has_jacobians", self.reset_after)
 
     def state_size(self, hidden_size: int) -> int:
         """S: H, or 2H for the LSTM (s = [h; c])."""
@@ -141,9 +143,11 @@ def get(name: str | CellKind, argname: str = "cell") -> CellKind:
     return kind
 
 
-def names(torch_only: bool = False) -> tuple[str, ...]:
-    """Every cell name (or those with a torch.nn equivalent), in registry order."""
-    return tuple(n for n, k in CELLS.items() if k.torch_equivalent or not torch_only)
+def names(torch_only: bool = False, jacobians: bool = False) -> tuple[str, ...]:
+    """Every cell name in registry order; ``torch_only``: those with a torch.nn equivalent;
+    ``jacobians``: those whose explicit Jacobians :mod:`bptt.reference` writes (the gradient studies)."""
+    return tuple(n for n, k in CELLS.items()
+                 if (k.torch_equivalent or not torch_only) and (k.has_jacobians or not jacobians))
 
 
 def for_module(family: str, **options: Any) -> CellKind:

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ...reference import GATES, backprop_through_jacobians, jacobian_products, trace_forward
+from ...functional import cells
+from ...reference import backprop_through_jacobians, jacobian_products, trace_forward
 from ..i18n import both
 from .base import ExperimentResult, budget_config, fmt_num, mean_std, progress_iter, single_thread_blas, timer
 
@@ -32,7 +33,7 @@ NAME = "vanishing"
 TITLE = both("vanishing.title")
 SETUP = both("vanishing.setup")
 
-CELLS = ("rnn-tanh", "rnn-sigmoid", "rnn-relu", "lstm", "gru")
+CELLS = cells.names(jacobians=True)  # every cell kind whose Jacobians bptt.reference writes
 
 # draws: random networks per (cell, ρ, T) in the gradient study; seeds: training runs per (cell, T).
 BUDGETS: dict[str, dict[str, Any]] = {
@@ -49,11 +50,6 @@ BUDGETS: dict[str, dict[str, Any]] = {
                  train_lengths=(10, 25, 50, 100), train_steps=4000, train_batch=32, train_hidden=32,
                  tasks=("adding", "copy"), eval_size=2000, seeds=3),
 }
-
-
-def _cell_of(kind: str) -> tuple[str, str]:
-    """("rnn", nonlinearity) or ("lstm"/"gru", "tanh")."""
-    return ("rnn", kind[4:]) if kind.startswith("rnn-") else (kind, "tanh")
 
 
 def scale_to_radius(W: np.ndarray, rho: float) -> np.ndarray:
@@ -79,8 +75,7 @@ def random_layer(kind: str, input_size: int, hidden: int, rho: float, rng: np.ra
 
     The LSTM's forget block of b_ih is set to :data:`FORGET_BIAS` (and of b_hh to 0), as ``forget_bias`` does.
     """
-    cell, _ = _cell_of(kind)
-    G = GATES[cell]
+    G = cells.get(kind).gates
     k = 1.0 / np.sqrt(hidden)
     layer = {
         "W_ih": rng.uniform(-k, k, (G * hidden, input_size)),
@@ -88,7 +83,7 @@ def random_layer(kind: str, input_size: int, hidden: int, rho: float, rng: np.ra
         "b_ih": rng.uniform(-k, k, G * hidden),
         "b_hh": rng.uniform(-k, k, G * hidden),
     }
-    if cell == "lstm":
+    if cells.get(kind).has_cell_state:
         layer["b_ih"][hidden:2 * hidden] = FORGET_BIAS
         layer["b_hh"][hidden:2 * hidden] = 0.0
     return layer
@@ -101,22 +96,22 @@ def gradient_profile(kind: str, rho: float, T: int, hidden: int, batch: int, rng
     Returns {"log_norms": (T+1,) natural logs, "rate": γ, "log10_ratio": log10(‖∂L/∂s_1‖/‖∂L/∂s_T‖),
     "layer", "x", "g", "mean_act_deriv", "jacobians"?, "back"?}.
     """
-    cell, nl = _cell_of(kind)
+    cell = cells.get(kind)
     layer = random_layer(kind, input_size, hidden, rho, rng)
     x = rng.standard_normal((T, batch, input_size))
     h0 = np.zeros((batch, hidden))
-    c0 = np.zeros((batch, hidden)) if cell == "lstm" else None
-    tr = trace_forward(cell, x, h0, c0, layer["W_ih"], layer["W_hh"], layer["b_ih"], layer["b_hh"], nonlinearity=nl)
+    c0 = np.zeros((batch, hidden)) if cell.has_cell_state else None
+    tr = trace_forward(kind, x, h0, c0, layer["W_ih"], layer["W_hh"], layer["b_ih"], layer["b_hh"])
     J = tr.jacobians
     S = J.shape[-1]
     g = np.zeros((batch, S))
     g[:, :hidden] = rng.standard_normal((batch, hidden)) / np.sqrt(hidden)
     logn = log_backprop_norms(J, g)
     fprime = float("nan")
-    if cell == "rnn":
+    if cell.family == "rnn":
         from ...functional.activations import get_activation
 
-        act = get_activation(nl)
+        act = get_activation(cell.nonlinearity)
         fprime = float(np.mean([act.grad_from_output(act.fn(loc["values"]["a"])) for seq in tr.local for loc in seq]))
     out = {"log_norms": logn, "rate": decay_rate(logn[1:]), "log10_ratio": float((logn[1] - logn[T]) / np.log(10)),
            "layer": layer, "x": x, "g": g, "mean_act_deriv": fprime}
@@ -175,14 +170,12 @@ def decay_rate(log_norms: np.ndarray) -> float:
 def efficient_check(kind: str, prof: dict[str, Any]) -> float:
     """max relative difference between the Jacobian-product ∂L/∂h_k and ``layer_backward(keep_dh=True)``."""
     from ...functional.recurrent import layer_backward, layer_forward
-    from ...reference import kind_of
 
-    cell, nl = _cell_of(kind)
     L, x, g = prof["layer"], prof["x"], prof["g"]
     T, B, _ = x.shape
     H = L["W_hh"].shape[1]
-    c0 = np.zeros((B, H)) if cell == "lstm" else None
-    _, _, _, cache = layer_forward(kind_of(cell, nl), x, np.zeros((B, H)), c0, L["W_ih"], L["W_hh"], L["b_ih"],
+    c0 = np.zeros((B, H)) if cells.get(kind).has_cell_state else None
+    _, _, _, cache = layer_forward(kind, x, np.zeros((B, H)), c0, L["W_ih"], L["W_hh"], L["b_ih"],
                                    L["b_hh"], backend="reference")
     eff = layer_backward(None, g[:, :H], None if c0 is None else np.zeros((B, H)), cache, keep_dh=True)
     ref = prof["back"][1:, :, :H]
@@ -203,7 +196,7 @@ def _train_task(task: str, kind: str, T: int, cfg: dict[str, Any], seed: int, te
     rng = np.random.default_rng(seed)
     spec = sequence_task(task, T)
     model = SequenceModel(kind, spec.input_size, cfg["train_hidden"], spec.output_size, readout=spec.readout,
-                          dtype=np.float64, seed=seed, forget_bias=FORGET_BIAS if kind == "lstm" else None)
+                          dtype=np.float64, seed=seed, forget_bias=FORGET_BIAS if cells.get(kind).has_cell_state else None)
     lr = cfg.get("lr") or TRAIN_LR[kind]
     opt = make_optimizer("adam", model.parameters(), lr=lr)
     loss_fn = spec.loss_fn()
@@ -237,12 +230,11 @@ def log_output_sensitivity(model, kind: str, x: np.ndarray) -> np.ndarray:
     How much the prediction still depends on the state at step k: what BPTT can send back there.
     Shapes: x (B, T, I) -> (T+1,) natural logs
     """
-    cell, nl = _cell_of(kind)
     W_ih, W_hh, b_ih, b_hh = model.rnn._layer_params(0, 0)
     xt = np.ascontiguousarray(np.transpose(x, (1, 0, 2)))
     B, H = x.shape[0], W_hh.shape[1]
-    c0 = np.zeros((B, H)) if cell == "lstm" else None
-    tr = trace_forward(cell, xt, np.zeros((B, H)), c0, W_ih, W_hh, b_ih, b_hh, nonlinearity=nl)
+    c0 = np.zeros((B, H)) if cells.get(kind).has_cell_state else None
+    tr = trace_forward(kind, xt, np.zeros((B, H)), c0, W_ih, W_hh, b_ih, b_hh)
     J = tr.jacobians
     g = np.zeros((B, J.shape[-1]))
     g[:, :H] = model.head._params["weight"].data[0]
@@ -349,12 +341,12 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
 
     outdir = Path(outdir)
     paths = []
-    cells = list(dict.fromkeys(r["cell"] for r in res.rows))
+    kinds = list(dict.fromkeys(r["cell"] for r in res.rows))
     radii = sorted({r["rho"] for r in res.rows})
     Tmax = max(r["T"] for r in res.rows)
 
-    fig, axes = new_figure(1, len(cells), width=3.0 * len(cells), height=3.4, sharey=True)
-    for ax, kind in zip(axes, cells):
+    fig, axes = new_figure(1, len(kinds), width=3.0 * len(kinds), height=3.4, sharey=True)
+    for ax, kind in zip(axes, kinds):
         for c in res.curves_named("log10_grad_norm_per_step"):
             if c["config"]["cell"] == kind:
                 ax.plot(c["x"][1:], c["y"][1:], label=f"ρ = {c['config']['rho']:g}")
@@ -366,7 +358,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
 
     fig, axes = new_figure(1, 1, width=5.4, height=3.8)
     ax = axes[0]
-    for kind in cells:
+    for kind in kinds:
         rows = [_rows(res, cell=kind, rho=rho, T=Tmax)[0] for rho in radii]
         ax.errorbar(radii, [r["rate_per_step"] for r in rows], yerr=[r["rate_std"] for r in rows], marker="o",
                     capsize=3, label=kind)
@@ -379,7 +371,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
     fig, axes = new_figure(1, 1, width=5.4, height=3.8)
     ax = axes[0]
     rho_mid = min(radii, key=lambda r: abs(r - 1.0))
-    for kind in cells:
+    for kind in kinds:
         rows = sorted(_rows(res, cell=kind, rho=rho_mid), key=lambda r: r["T"])
         ax.errorbar([r["T"] for r in rows], [r["log10_ratio"] for r in rows], yerr=[r["log10_ratio_std"] for r in rows],
                     marker="o", capsize=3, label=kind)
@@ -455,17 +447,17 @@ def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
         return tr(lang, "vanishing.c." + key, **kw)
 
     radii = sorted({r["rho"] for r in res.rows})
-    cells = list(dict.fromkeys(r["cell"] for r in res.rows))
+    kinds = list(dict.fromkeys(r["cell"] for r in res.rows))
     Tmax = max(r["T"] for r in res.rows)
     rlo, rhi = radii[0], radii[-1]
     at = {(r["cell"], r["rho"]): r for r in res.rows if r["T"] == Tmax}
     n = res.rows[0]["draws"]
     out = [C("rate_head", T=Tmax, n=n)]
-    for c in cells:
+    for c in kinds:
         lo, hi = at[(c, rlo)], at[(c, rhi)]
         out.append(C("rate_item", cell=c, lo=pm(lo["rate_per_step"], lo["rate_std"]), rlo=f"{rlo:g}",
                      hi=pm(hi["rate_per_step"], hi["rate_std"]), rhi=f"{rhi:g}"))
-    if "rnn-tanh" in cells:
+    if "rnn-tanh" in kinds:
         T50 = max(T for T in {r["T"] for r in res.rows} if T <= 50)
         r = _rows(res, cell="rnn-tanh", rho=rlo, T=T50)[0]
         out.append(C("ratio", rho=f"{rlo:g}", T=T50, orders=pm(-r["log10_ratio"], r["log10_ratio_std"], 2)))
@@ -479,11 +471,11 @@ def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
                          gmax=pm(tanh[i]["rate_per_step"], tanh[i]["rate_std"]), rmax=f"{radii[i]:g}",
                          d0=fmt_num(tanh[0]["mean_act_deriv"]), d1=fmt_num(tanh[-1]["mean_act_deriv"]),
                          rlo=f"{rlo:g}", rhi=f"{rhi:g}"))
-    if "rnn-relu" in cells:
+    if "rnn-relu" in kinds:
         hi = at[("rnn-relu", rhi)]
         out.append(C("relu_explodes" if clearly_above(hi["rate_per_step"], hi["rate_std"], 1.0, 0.0) else "relu_ok",
                      hi=pm(hi["rate_per_step"], hi["rate_std"]), rhi=f"{rhi:g}"))
-    if {"lstm", "gru", "rnn-tanh"} <= set(cells):
+    if {"lstm", "gru", "rnn-tanh"} <= set(kinds):
         rho = min(radii, key=lambda v: abs(v - 1.0))
         gl, gg, gt = at[("lstm", rho)], at[("gru", rho)], at[("rnn-tanh", rho)]
         more = all(clearly_above(g["rate_per_step"], g["rate_std"], gt["rate_per_step"], gt["rate_std"]) for g in (gl, gg))
@@ -516,7 +508,7 @@ def _conclude_learning(res: ExperimentResult, lang: str) -> list[str]:
             items = ", ".join(f"{r['cell']} {pm(r['accuracy_mean'], r['accuracy_std'], pct=True)}" for r in rt)
             out.append(C("learn_" + task, T=T, items=items, chance=pct(rt[0]["chance_accuracy"]),
                          steps=cfg["train_steps"], n=rt[0]["seeds"]))
-        gated = [c for c in ("lstm", "gru") if any(r["cell"] == c for r in rows)]
+        gated = [c for c in cells.names() if cells.get(c).gates > 1 and any(r["cell"] == c for r in rows)]
         if "rnn-tanh" not in {r["cell"] for r in rows} or not gated:
             continue
         clear, unclear = [], []
