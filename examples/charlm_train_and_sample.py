@@ -1,6 +1,6 @@
 """Train a small character-level LSTM on bptt's Spanish text for a short while, then sample from it.
 
-    python examples/charlm_train_and_sample.py            # a minute or two on one core
+    python examples/charlm_train_and_sample.py            # about 90 s of CPU time
     BPTT_EXAMPLES_SMALL=1 python examples/...             # a few seconds (what the tests run)
 
 Writes its checkpoint to ./charlm-example/ (under the current directory). Everything is NumPy:
