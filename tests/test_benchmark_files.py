@@ -5,8 +5,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from benchmarks.run import ROOT as BENCH, source_label
+from bptt.bench.run import CHECKOUT, source_label
 
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 RESULTS = sorted((BENCH / "results").glob("*.json"))
 
 
@@ -41,6 +42,7 @@ def test_result_files_are_named_by_date_and_commit():
 
 def test_sources_are_recorded_relative_to_the_checkout(tmp_path):
     checkout = BENCH.parent
+    assert CHECKOUT.resolve() == checkout.resolve()  # the tests run bptt from this checkout's src/
     assert source_label(str(checkout / "src")) == "src"
     assert source_label(str(checkout / "src" / "bptt")) == "src/bptt"
     assert source_label(None) is None
