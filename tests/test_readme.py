@@ -4,8 +4,6 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
-
 from bptt.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,10 +49,12 @@ def test_command_line_section_uses_full_paths_and_real_subcommands(capsys):
         for ln in block.splitlines():
             assert ln.startswith(".venv/bin/"), ln  # runs as written after the set-up, without activation
     for argv in lines:
-        with pytest.raises(SystemExit) as exit_:
-            main([argv[0], "--help"])
-        assert exit_.value.code == 0, argv
-    capsys.readouterr()
+        try:
+            code = main([argv[0], "--help"])
+        except SystemExit as exit_:  # argparse's --help exits; a CLI may also return the status
+            code = exit_.code
+        assert code in (0, None), argv
+        assert capsys.readouterr().out  # the help text of a command that exists
 
 
 def test_linked_files_exist():
