@@ -1,4 +1,4 @@
-"""Print tables with Rich when it is installed (``bptt[cli]``), as plain aligned text otherwise."""
+"""Print tables with Rich (a core dependency), as plain aligned text where it cannot be imported."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ from .configs import CELLS, CONFIGS, DTYPES, LARGE_GEMM_FRACTION, TARGETS, gemm_
 WORKER = Path(__file__).resolve().with_name("worker.py")
 SRC = Path(__file__).resolve().parents[2]  # the folder holding the bptt package
 RESULTS = "bench-results"  # under the current directory, never inside the package
+CHECKOUT = SRC.parent  # the source checkout when bptt runs from its src/ folder (result files name paths from here)
 
 
 class Worker:
@@ -218,13 +219,41 @@ def print_table(result: dict, baseline: dict | None = None) -> None:
     print(f"targets met: {sum(r['met'] for r in done)}/{len(done)}")
 
 
-def _meta(args, infos: dict) -> dict:
-    def git(*cmd):
-        try:
-            return subprocess.run(["git", *cmd], cwd=SRC, capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
+def _git(cwd: Path, *cmd: str) -> str:
+    try:
+        return subprocess.run(["git", *cmd], cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
+
+def _commit(checkout: Path = CHECKOUT) -> str:
+    """Short commit of a checkout, ``-dirty`` when its src/ has uncommitted changes, ``?`` outside git."""
+    head = _git(checkout, "rev-parse", "--short", "HEAD") or "?"
+    return head + ("-dirty" if _git(checkout, "status", "--porcelain", "--", "src") else "")
+
+
+def source_label(path: str | None) -> str | None:
+    """A source folder as a result file records it: relative to this checkout, never one machine's path.
+
+    A folder outside the checkout (``--base-src``: another checkout, e.g. the code before a change)
+    is recorded by its commit: ``other checkout at <commit>/<folder inside it>``; one outside any
+    git checkout (an installed bptt) by its name only.
+    """
+    if path is None:
+        return None
+    p = Path(path).resolve()
+    try:
+        if _git(CHECKOUT, "rev-parse", "--show-toplevel"):  # relative to a checkout only when there is one
+            return p.relative_to(CHECKOUT.resolve()).as_posix()
+    except ValueError:
+        pass
+    top = _git(p if p.is_dir() else p.parent, "rev-parse", "--show-toplevel")
+    if not top:
+        return f"{p.name} (not in a git checkout)"
+    return f"other checkout at {_commit(Path(top))}/{p.relative_to(Path(top).resolve()).as_posix()}"
+
+
+def _meta(args, infos: dict) -> dict:
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -233,11 +262,13 @@ def _meta(args, infos: dict) -> dict:
                 break
     except OSError:
         cpu = platform.processor() or "?"
+    workers = {lib: {**info, "bptt_path": source_label(info["bptt_path"])} if "bptt_path" in info else info
+               for lib, info in infos.items()}
     return {
-        "label": args.label, "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "commit": git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--", "src") else ""),
+        "label": args.label, "date": _dt.datetime.now().isoformat(timespec="seconds"), "commit": _commit(),
         "cpu": cpu, "cores": os.cpu_count(), "threads": args.threads, "timer": args.timer, "samples": args.samples,
-        "bptt_src": args.bptt_src, "base_src": args.base_src, "sample_time": args.sample_time, "warmup": args.warmup, "quick": args.quick, "workers": infos,
+        "bptt_src": source_label(args.bptt_src), "base_src": source_label(args.base_src), "sample_time": args.sample_time,
+        "warmup": args.warmup, "quick": args.quick, "workers": workers,
     }
 
 
@@ -263,7 +294,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--gap", type=float, default=0.3,
                     help="seconds of pause before switching library (lets the other's spinning threads sleep)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
-    ap.add_argument("--label", default=None, help="name of the JSON file under ./bench-results/")
+    ap.add_argument("--label", default=None,
+                    help="name of the JSON file under ./bench-results/ (default: DATE_COMMIT, e.g. 2026-12-02_b02131d)")
     ap.add_argument("--out", default=None, help="JSON path (overrides --label)")
     ap.add_argument("--no-save", action="store_true", help="print only")
     ap.add_argument("--keep-openblas-env", action="store_true",
@@ -295,8 +327,8 @@ def run(args) -> int:
         args.sample_time = 0.05 if args.quick else 0.2
     if args.warmup is None:
         args.warmup = 0.1 if args.quick else 0.5
-    if args.label is None:
-        args.label = ("quick-" if args.quick else "") + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if args.label is None:  # named by date and commit: what was measured, and when
+        args.label = _dt.datetime.now().strftime("%Y-%m-%d") + "_" + _commit() + ("_quick" if args.quick else "")
 
     workers = {lib: Worker(lib, args.threads, args.keep_openblas_env, args.bptt_src if lib == "bptt" else None,
                            args.timer)
@@ -310,7 +342,7 @@ def run(args) -> int:
             pools = pools if isinstance(pools, str) else ", ".join(
                 f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}) {p['num_threads']} threads" for p in pools)
             extra = (f", torch {info['torch']} intra-op threads {info['torch_threads']}" if lib == "torch"
-                     else f", bptt from {info.get('bptt_path')}")
+                     else f", bptt from {source_label(info.get('bptt_path'))}")
             print(f"{lib:<5} worker: numpy {info['numpy']}{extra}; pools: {pools}", flush=True)
         result = {"meta": _meta(args, infos), "rows": []}
         path = None if args.no_save else (Path(args.out) if args.out else Path(RESULTS) / f"{args.label}.json")

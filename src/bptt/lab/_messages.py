@@ -116,11 +116,6 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                       "celda {cell} ({nl}), nh = {nh}, nx = {nx}, ny = {ny}, T = {T}"),
     "explain.drawn_torch": ("values drawn with torch.manual_seed({seed}) and torch.rand in the order {order}",
                             "valores generados con torch.manual_seed({seed}) y torch.rand en el orden {order}"),
-    "explain.drawn_numpy": (
-        "torch is not installed: values drawn with numpy.random.default_rng({seed}) in the order {order} "
-        "(the seed's numbers need torch.manual_seed; install bptt[torch] to reproduce them)",
-        "torch no está instalado: valores generados con numpy.random.default_rng({seed}) en el orden {order} "
-        "(los números de la semilla requieren torch.manual_seed; instale bptt[torch])"),
     "explain.drawn_numpy_chosen": (
         "values drawn with numpy.random.default_rng({seed}) in the order {order} "
         "(not the seed's numbers, which come from torch.manual_seed)",

@@ -16,8 +16,8 @@ efficient recursion (:func:`bptt.functional.recurrent.layer_backward` with
 :mod:`bptt.reference`, and the two are checked against each other.
 
 Other networks (LSTM, GRU, other sizes and lengths) are given by arguments;
-their parameters are drawn the same way. torch is used only to draw the
-seed's values; without it a NumPy generator draws them (and says so).
+their parameters are drawn the same way, by torch's generator reproduced in
+NumPy (:mod:`bptt.torch_random`): torch is not needed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import torch_random
 from .._checks import as_dtype, check_choice, check_positive_int
 from ..functional.activations import get_activation
 from ..functional.losses import cross_entropy_backward, cross_entropy_forward, softmax
@@ -65,7 +66,7 @@ class Network:
     x: Array
     targets: Array
     seed: int
-    drawn_with: str  # "torch", "numpy" (asked for) or "numpy-fallback" (torch missing)
+    drawn_with: str  # "torch" (torch.manual_seed's values) or "numpy" (numpy.random.default_rng, asked for)
     order: list[str] = field(default_factory=list)
     is_seed_000: bool = False
 
@@ -86,14 +87,6 @@ class Network:
         return self.x.shape[0]
 
 
-def _have_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def draw_network(
     cell: str = "rnn",
     nonlinearity: str = "tanh",
@@ -108,8 +101,9 @@ def draw_network(
 ) -> Network:
     """Draw a network as seed 000 does: uniform [0, 1) values in the order b, c, U, W, V, h0, (c0), x_1 … x_T.
 
-    With ``backend`` "torch" (or "auto" when torch is installed) the values are
-    ``torch.rand`` after ``torch.manual_seed(seed)``: for the default arguments
+    With ``backend`` "torch" or "auto" the values are ``torch.rand`` after
+    ``torch.manual_seed(seed)``, drawn by :mod:`bptt.torch_random` (torch's
+    generator reproduced bit for bit, torch not needed): for the default arguments
     exactly seed 000's tensors. Targets: given, or seed 000's (2, 0) for its
     configuration, or drawn after the inputs (``torch.randint`` / ``rng.integers``).
     Values are drawn in float32 (as the seed) and then cast to ``dtype``.
@@ -123,9 +117,7 @@ def draw_network(
     if classes < 2:
         raise ValueError(f"classes: expected an int >= 2 (softmax over classes), got {classes}")
     check_choice("backend", backend, ("auto", "torch", "numpy"))
-    use_torch = backend == "torch" or (backend == "auto" and _have_torch())
-    if backend == "torch" and not _have_torch():
-        raise ImportError("backend: 'torch' needs PyTorch to draw the seed's values: pip install 'bptt[torch]'")
+    use_torch = backend != "numpy"  # torch's generator, reproduced in NumPy: torch itself is not needed
     G = GATES[cell]
     shapes = [("b", (G * hidden, 1)), ("c", (classes, 1)), ("U", (G * hidden, inputs)), ("W", (G * hidden, hidden)),
               ("V", (classes, hidden)), ("h0", (hidden, 1))]
@@ -135,11 +127,9 @@ def draw_network(
     config = dict(cell=cell, nonlinearity=nonlinearity, hidden=hidden, inputs=inputs, classes=classes, steps=steps, seed=seed)
     is_seed = config == SEED_000
     if use_torch:
-        import torch
-
-        torch.manual_seed(seed)
-        vals = {k: torch.rand(*s).numpy().astype(dtype) for k, s in shapes}
-        drawn_targets = None if (targets is not None or is_seed) else torch.randint(0, classes, (steps,)).numpy()
+        gen = torch_random.manual_seed(seed)
+        vals = {k: gen.rand(*s).astype(dtype) for k, s in shapes}
+        drawn_targets = None if (targets is not None or is_seed) else gen.randint(0, classes, (steps,))
     else:
         rng = np.random.default_rng(seed)
         vals = {k: rng.random(s).astype(np.float32).astype(dtype) for k, s in shapes}
@@ -156,11 +146,11 @@ def draw_network(
         params["c0"] = vals["c0"][:, 0]
     x = np.stack([vals[f"x{t + 1}"][:, 0] for t in range(steps)])
     return Network(cell, nonlinearity if cell == "rnn" else "-", params, x, targets.astype(np.int64), seed,
-                   "torch" if use_torch else ("numpy" if backend == "numpy" else "numpy-fallback"), [k for k, _ in shapes], is_seed and use_torch)
+                   "torch" if use_torch else "numpy", [k for k, _ in shapes], is_seed and use_torch)
 
 
 def seed000_network(backend: str = "auto") -> Network:
-    """Seed 000's network and data (needs torch for the seed's exact values)."""
+    """Seed 000's network and data, the seed's exact values."""
     return draw_network(**SEED_000, backend=backend)
 
 
@@ -355,7 +345,7 @@ def render(tr: dict, fmt: str = "text", lang: str = "en", decimals: int = 4) -> 
     out.append(("# " + title) if md else title)
     out.append(("" if not md else "") + L["sizes"].format(cell=net["cell"].upper(), nl=net["nonlinearity"], nh=net["nh"],
                                                        nx=net["nx"], ny=net["ny"], T=net["T"]))
-    key = {"torch": "drawn_torch", "numpy": "drawn_numpy_chosen", "numpy-fallback": "drawn_numpy"}[net["drawn_with"]]
+    key = {"torch": "drawn_torch", "numpy": "drawn_numpy_chosen"}[net["drawn_with"]]
     out.append(L[key].format(seed=net["seed"], order=", ".join(net["order"])))
     out.append(f"{L['targets']}: " + ", ".join(f"t{t + 1} = {L['class']} {c}" for t, c in enumerate(net["targets"])))
 
