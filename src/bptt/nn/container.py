@@ -41,9 +41,10 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        kw = {"retain_graph": True} if retain_graph else {}
         for m in reversed(list(self._modules.values())):
-            dy = m.backward(dy)
+            dy = m.backward(dy, **kw)
         return dy
 
 
