@@ -234,7 +234,7 @@ def _train_parser() -> argparse.ArgumentParser:
     return next(a for a in root._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
 
 
-def read_meta(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_meta(path: str, settings: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """(meta, headers) of a checkpoint written by ``bptt train``, checked: one ValueError naming the problem."""
     from ..serialization import load_npz, npz_headers
 
@@ -245,7 +245,8 @@ def read_meta(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
         meta = json.loads(str(load_npz(path, ["meta.json"])["meta.json"]))
     except json.JSONDecodeError as exc:
         raise ValueError(f"checkpoint: {path!r}: meta.json is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("settings"), dict) or not isinstance(meta.get("model"), dict):
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), dict) or (
+            settings and not isinstance(meta.get("settings"), dict)):
         raise ValueError(f"checkpoint: {path!r}: meta.json is not a bptt train description (no settings/model)")
     return meta, headers
 
@@ -398,7 +399,7 @@ def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
     from ..serialization import load_npz
     from .models import CharRNN
 
-    meta, headers = read_meta(path)
+    meta, headers = read_meta(path, settings=False)
     if meta["model"].get("model") != "charlm" or "extra.vocab" not in headers:
         raise ValueError(f"checkpoint: {path!r} holds a {meta.get('task')!r} model, not a char-LM (with its vocabulary)")
     check_model_shapes(path, meta, headers)
