@@ -379,6 +379,8 @@ class Trainer:
         self.batch_in_epoch = 0
         row: dict[str, Any] = {"epoch": self.epoch, "step": self.global_step}
         train_loss = a["loss_sum"] / a["n"] if a["n"] else float("nan")
+        if a["n"] and not math.isfinite(train_loss):  # finite step losses whose sum overflows
+            raise _Diverged(f"the mean training loss of epoch {self.epoch} overflowed")
         row["train_loss"] = train_loss
         name = self.objective.metric_name
         if name == "perplexity":
@@ -436,18 +438,16 @@ class Trainer:
                 raise
             raise _Diverged(f"the forward pass produced NaN/Inf ({exc})") from None
 
+    def _train_batch(self, batch: Any) -> dict[str, Any] | None:
+        rec = None
+        for unit in self.objective.train_units(batch):  # one unit, or one per truncated-BPTT chunk
+            rec = self._step(unit)
+        return rec
+
     def _run_batches(self, epochs: int, max_steps: int | None, bar: "_Progress") -> bool:
         """The batches left in the current epoch; True when the run must stop before the epoch ends."""
         for batch in self.objective.batches(self.epoch, start=self.batch_in_epoch):
-            rec = None
-
-            def units() -> Any:
-                last = None
-                for unit in self.objective.train_units(batch):
-                    last = self._step(unit)
-                return last
-
-            rec = self._guarded(units)
+            rec = self._guarded(lambda: self._train_batch(batch))
             self.batch_in_epoch += 1
             bar.update(self.epoch + 1, epochs, rec)
             if self._stop_requested is not None:
@@ -525,9 +525,13 @@ class Trainer:
             name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
             print(f"\nbptt: stopping after this step ({name} again to abort at once)", file=sys.stderr)
 
+        def restore() -> None:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
         for s in _SIGNALS:
             signal.signal(s, handler)
-        return lambda: [signal.signal(s, h) for s, h in previous.items()] and None
+        return restore
 
 
 def _format_row(row: dict[str, Any]) -> str:
