@@ -40,7 +40,6 @@ import numpy as np
 import torch
 import bptt
 from bptt.functional.recurrent import layer_backward, layer_forward
-from bptt.functional.rnn import ElmanCell
 
 torch.manual_seed(0)
 shapes = [("b", (2, 1)), ("c", (4, 1)), ("U", (2, 2)), ("W", (2, 2)), ("V", (4, 2)), ("h0", (2, 1)),
@@ -72,8 +71,8 @@ dout = head.backward(dlogits)
 dx, dh0 = rnn.backward(dout)
 
 p = rnn.state_dict()
-_, _, _, cache = layer_forward(ElmanCell("tanh"), x[:, None, :], h0, None, p["weight_ih_l0"], p["weight_hh_l0"],
-                               p["bias_ih_l0"], p["bias_hh_l0"])
+_, _, _, cache = layer_forward("rnn-tanh", x[:, None, :], h0, None, p["weight_ih_l0"], p["weight_hh_l0"],
+                               p["bias_ih_l0"], p["bias_hh_l0"], backend="reference")
 dh = layer_backward(dout[:, None, :], None, None, cache, keep_dh=True)["dh"][:, 0, :]
 
 seed = {  # lo que imprime la semilla (4 decimales)
