@@ -13,7 +13,7 @@ import pytest
 from bptt import MLP
 from bptt.cli import main
 from bptt.data import make_task
-from bptt.nn import CrossEntropyLoss, Linear, MSELoss, Tanh
+from bptt.nn import CrossEntropyLoss, GRUCell, Linear, MSELoss, Tanh
 from bptt.optim import SGD
 from bptt.serialization import atomic_savez, load_npz, npz_headers
 from bptt.train import CharLMObjective, CharRNN, History, SequenceNet, SupervisedObjective, Trainer
@@ -380,7 +380,8 @@ def test_damaged_checkpoints_are_one_line_and_status_2(tmp_path, capsys, kind, c
     lambda: (Tanh(dtype=np.float64), np.ones((4, 3)), lambda y: np.ones_like(y)),
     lambda: (MLP([3, 4, 2], dtype=np.float64, seed=0), np.ones((4, 3)), lambda y: np.ones_like(y)),
     lambda: (SequenceNet("lstm", 3, 4, 2, dtype=np.float64, seed=0), np.ones((2, 5, 3)), lambda y: np.ones_like(y)),
-], ids=["Linear", "Tanh", "MLP", "SequenceNet"])
+    lambda: (GRUCell(3, 4, dtype=np.float64, seed=0), np.ones((2, 3)), lambda y: np.ones_like(y)),
+], ids=["Linear", "Tanh", "MLP", "SequenceNet", "GRUCell"])
 def test_a_second_backward_on_one_forward_is_refused(make):
     m, x, up = make()
     y = m(x)
