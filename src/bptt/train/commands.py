@@ -307,10 +307,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         return _train(args)
     except KeyboardInterrupt:
-        print(f"bptt train: interrupted (Ctrl-C) before training started or after it ended", file=sys.stderr)
+        print("bptt train: interrupted (Ctrl-C); any checkpoint already written is intact", file=sys.stderr)
         return 130
     except _Signalled as s:
-        print(f"bptt train: stopped by {signal.Signals(s.signum).name} before training started or after it ended",
+        print(f"bptt train: stopped by {signal.Signals(s.signum).name}; any checkpoint already written is intact",
               file=sys.stderr)
         return 128 + s.signum
     except OSError as exc:
