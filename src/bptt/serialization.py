@@ -109,6 +109,9 @@ def npz_headers(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.
     path = os.fspath(path)
     out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     total = os.path.getsize(path)
+    with open(path, "rb") as f:
+        if f.read(2) != b"PK":  # every zip archive starts so, empty or not
+            raise ValueError(f"checkpoint: {path!r} is not a bptt checkpoint (not an .npz archive)")
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():

@@ -22,9 +22,9 @@ Exit status: 0 done (also early stopping, --max-steps); 2 bad input (a flag,
 a damaged checkpoint, --out holding another run or in use); 3 the run
 diverged (a loss, gradient or weight became NaN/Inf: lower --lr or clip with
 --clip; history and loss.png hold the steps up to the last finite one, and the
-last good checkpoint is kept); 74 an OS error while writing (disk full, no
-permission); 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (a checkpoint is written
-first when training had started; continue with --resume).
+last good checkpoint is kept); 4 an OS error (disk full, no permission);
+130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (during training the step finishes and a
+checkpoint is written first; continue with --resume).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from . import DIVERGED, HANGUP
+from .options import finite_float, nonnegative_int
+
 MLP_TASKS = ("blobs", "xor", "moons", "spirals")
 SEQ_TASKS = ("sine", "adding", "copy", "reber", "parity")
 TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
@@ -51,11 +54,9 @@ DEFAULTS = {
     "charlm": dict(epochs=10, batch_size=32, lr=0.003, hidden=128, layers=1, clip=5.0, n=None),
 }
 _CHANGEABLE = {"epochs", "max_steps", "no_progress", "resume", "quiet", "func", "command", "out", "overwrite"}
-EXIT_DIVERGED, EXIT_OS_ERROR = 3, 74  # and 2 for bad input (bptt.cli), 128 + N for signal N
 # integer flags and their smallest allowed value (None: the flag may be left unset)
 _INT_MIN = {"n": 1, "max_chars": 1, "seq_len": 1, "hidden": 1, "layers": 1, "embedding_dim": 1, "step_size": 1,
-            "tbptt": 1, "epochs": 1, "batch_size": 1, "max_steps": 1, "patience": 1, "seed": 0, "checkpoint_every": 1,
-            "sample_chars": 0}
+            "tbptt": 1, "epochs": 1, "batch_size": 1, "max_steps": 1, "patience": 1, "checkpoint_every": 1}
 
 
 def _family(task: str) -> str:
@@ -68,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", choices=TASKS, help="2-D classification (MLP), sequence task (RNN/LSTM/GRU) or charlm")
     g = p.add_argument_group("data")
     g.add_argument("--n", type=int, default=None, help="number of generated samples (default: 400 for 2-D sets, 1024 for sequences)")
-    g.add_argument("--difficulty", type=float, default=None,
+    g.add_argument("--difficulty", type=finite_float, default=None,
                    help="task knob: sequence length (sine, adding, parity), delay (copy), min length (reber), turns (spirals)")
     g.add_argument("--noise", type=float, default=None, help="noise level of the generated data")
     g.add_argument("--val-fraction", type=float, default=None, help="held-out fraction for validation (default 0.2; charlm 0.1)")
@@ -82,9 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"], help="MLP hidden activation")
     m.add_argument("--dropout", type=float, default=0.0, help="dropout between stacked recurrent layers")
     m.add_argument("--embedding-dim", type=int, default=None, help="charlm: embedding width (default: one-hot input)")
-    m.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    m.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type (default float32)")
     o = p.add_argument_group("optimization")
-    o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer (default adam)")
     o.add_argument("--lr", type=float, default=None, help="learning rate")
     o.add_argument("--momentum", type=float, default=0.0, help="sgd/rmsprop momentum")
     o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
@@ -98,18 +99,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--step-size", type=int, default=10, help="step schedule: epochs between decays")
     o.add_argument("--tbptt", type=int, default=None, help="sequence tasks: truncated-BPTT length (fixed-length tasks)")
     r = p.add_argument_group("run")
-    r.add_argument("--epochs", type=int, default=None)
-    r.add_argument("--batch-size", type=int, default=None)
+    r.add_argument("--epochs", type=int, default=None, help="passes over the training data (default: 200 for 2-D sets, 30 for sequences, 10 for charlm)")
+    r.add_argument("--batch-size", type=int, default=None, help="examples (charlm: parallel streams) per step (default 32)")
     r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
     r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement (>= 1; omit for none)")
-    r.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and batch order (>= 0)")
-    r.add_argument("--out", default=None, help="output folder (default runs/TASK); always the one given here, also with --resume")
+    r.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the data, weights and batches (default 0)")
+    r.add_argument("--out", default=None, help="output folder (default ./runs/TASK); always the one given here, also with --resume")
     r.add_argument("--overwrite", action="store_true", help="replace the run already in --out (default: refuse)")
     r.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz with its saved settings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    r.add_argument("--sample-chars", type=int, default=200, help="charlm: characters to sample at the end (0 = none)")
+    r.add_argument("--sample-chars", type=nonnegative_int, default=200, help="charlm: characters to sample at the end (0 = none)")
     r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
     p.set_defaults(func=cmd_train)
 
@@ -118,7 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
     s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
     s.add_argument("-n", type=int, default=300, help="characters to generate")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampling (default 0)")
     s.set_defaults(func=cmd_sample)
 
 
@@ -169,9 +170,9 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
     from ..data import CharVocab, load_corpus, make_task, split_ids
     from ..nn import MLP
     from ..optim import Regularizer
-    from .models import CharRNN, SequenceNet
-    from .objectives import CharLMObjective, SupervisedObjective
-    from .trainer import EarlyStopping, Trainer
+    from ..train.models import CharRNN, SequenceNet
+    from ..train.objectives import CharLMObjective, SupervisedObjective
+    from ..train.trainer import EarlyStopping, Trainer
 
     dtype = np.dtype(args.dtype)
     facts: dict[str, Any] = {}
@@ -221,11 +222,8 @@ def _check_flags(args: argparse.Namespace) -> None:
             flag = "--" + name.replace("_", "-")
             hint = "; omit it for no early stopping" if name == "patience" else ""
             raise ValueError(f"{flag}: expected an int >= {low}{hint}, got {v}")
-    for name, ok, want in (("lr", lambda v: v > 0, "> 0"), ("clip", lambda v: v >= 0, ">= 0 (0 = off)"),
-                           ("temperature", lambda v: v >= 0, ">= 0")):
-        v = getattr(args, name, None)
-        if v is not None and not (math.isfinite(v) and ok(v)):
-            raise ValueError(f"--{name}: expected a finite float {want}, got {v}")
+    if not (math.isfinite(args.temperature) and args.temperature >= 0):  # else only found after training
+        raise ValueError(f"--temperature: expected a finite float >= 0, got {args.temperature}")
 
 
 def _train_parser() -> argparse.ArgumentParser:
@@ -253,7 +251,7 @@ def read_meta(path: str, settings: bool = True) -> tuple[dict[str, Any], dict[st
 
 def check_model_shapes(path: str, meta: dict[str, Any], headers: dict[str, Any]) -> None:
     """The parameter shapes meta.json describes must be the ones the file holds (checked before building)."""
-    from .models import expected_shapes
+    from ..train.models import expected_shapes
 
     try:
         want = expected_shapes(meta["model"])
@@ -267,6 +265,21 @@ def check_model_shapes(path: str, meta: dict[str, Any], headers: dict[str, Any])
                          f"the file holds {got.get(k)}")
 
 
+def _valid_setting(action: argparse.Action, v: Any) -> bool:
+    """Would the flag accept ``v`` (its own converter, choices, on/off for a switch)?"""
+    if v is None:
+        return action.default is None
+    if action.const is True:  # a store_true switch
+        return isinstance(v, bool)
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        return False
+    try:
+        back = (action.type or str)(str(v))
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        return False
+    return back == v and (action.choices is None or v in action.choices)
+
+
 def _restore_settings(args: argparse.Namespace, ckpt: str) -> None:
     """Put the saved settings of ``ckpt`` into ``args``; a flag given anew must agree with them."""
     meta, headers = read_meta(ckpt)
@@ -278,10 +291,7 @@ def _restore_settings(args: argparse.Namespace, ckpt: str) -> None:
         a = actions.get(k)
         if a is None or k in _CHANGEABLE or not a.option_strings:
             continue  # the task (checked above), an old or unknown entry: nothing reads it
-        kind = bool if a.const is True else (a.type or str)
-        ok = (v is None and a.default is None) or (isinstance(v, kind) and not (kind is not bool and isinstance(v, bool))) \
-            or (kind is float and isinstance(v, int) and not isinstance(v, bool))
-        if not ok or (a.choices is not None and v not in a.choices):
+        if not _valid_setting(a, v):
             raise ValueError(f"checkpoint: {ckpt!r}: saved setting {k} = {v!r} is not a valid {a.option_strings[0]}")
         given = getattr(args, k)
         if given != a.default and given != v:
@@ -296,41 +306,34 @@ def _restore_settings(args: argparse.Namespace, ckpt: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Run ``bptt train``: signals and OS errors end in one line and a documented exit status."""
+    """Run ``bptt train``. ``bptt.cli.main`` turns Ctrl-C, SIGTERM and OS errors into one line and a status;
+    SIGHUP (the terminal closed) is handled here the same way: one line, status 129."""
     import signal
+    import threading
 
-    def raise_signal(signum: int, frame: Any) -> None:
-        raise _Signalled(signum)
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or threading.current_thread() is not threading.main_thread():
+        return _train(args)
 
-    hooked = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
-    previous = {s: signal.signal(s, raise_signal) for s in hooked}
+    def on_hup(signum: int, frame: Any) -> None:
+        raise _HungUp
+
+    previous = signal.signal(hup, on_hup)
     try:
         return _train(args)
-    except KeyboardInterrupt:
-        print("bptt train: interrupted (Ctrl-C); any checkpoint already written is intact", file=sys.stderr)
-        return 130
-    except _Signalled as s:
-        print(f"bptt train: stopped by {signal.Signals(s.signum).name}; any checkpoint already written is intact",
-              file=sys.stderr)
-        return 128 + s.signum
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise  # a missing corpus or checkpoint: bad input (exit 2)
-        print(f"bptt train: error: {exc.strerror or exc}" + (f": {exc.filename!r}" if exc.filename else ""), file=sys.stderr)
-        return EXIT_OS_ERROR
+    except _HungUp:
+        print("bptt train: hung up (SIGHUP); any checkpoint already written is intact", file=sys.stderr)
+        return HANGUP
     finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+        signal.signal(hup, previous)
 
 
-class _Signalled(BaseException):
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+class _HungUp(BaseException):
+    """SIGHUP outside the training loop (the loop itself stops after the current step)."""
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .runfolder import RunFolder
+    from ..train.runfolder import RunFolder
 
     _check_flags(args)
     args.out = args.out or os.path.join("runs", args.task)
@@ -372,7 +375,7 @@ def _fit_and_report(args: argparse.Namespace, trainer: Any, facts: dict[str, Any
         kept = f"the last good checkpoint {ckpt!r} is kept" if os.path.exists(ckpt) else "no checkpoint was written"
         print(f"bptt train: {hist.info['stopped']} (history up to the last finite step in {args.out!r}; {kept})",
               file=sys.stderr)
-        return EXIT_DIVERGED
+        return DIVERGED
     if not args.quiet:
         last = {k: v for k, v in (hist.epochs[-1] if hist.epochs else {}).items() if k.startswith(("val_", "train_"))}
         print(f"{hist.info.get('stopped')} in {seconds:.1f}s; " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if v is not None))
@@ -382,7 +385,7 @@ def _fit_and_report(args: argparse.Namespace, trainer: Any, facts: dict[str, Any
                 f"{k} {v:.4g}" for k, v in best.items() if k.startswith("val_") and v is not None))
         print(f"wrote {trainer.checkpoint}, {paths['json']}, {paths['csv']}, {paths['steps_csv']}" + (f", {png}" if png else ""))
     if vocab is not None and args.sample_chars and not hist.info.get("interrupted"):
-        from .sampling import sample
+        from ..train.sampling import sample
 
         text = sample(trainer.model, vocab, args.sample_chars, temperature=args.temperature, seed=args.seed)
         print(f"--- sample (temperature {args.temperature}) ---\n{text}")
@@ -397,7 +400,7 @@ def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
     """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm`` (checked before building)."""
     from ..data import CharVocab
     from ..serialization import load_npz
-    from .models import CharRNN
+    from ..train.models import CharRNN
 
     meta, headers = read_meta(path, settings=False)
     if meta["model"].get("model") != "charlm" or "extra.vocab" not in headers:
@@ -417,12 +420,10 @@ def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sampling import sample
+    from ..train.sampling import sample
 
     if not os.path.exists(args.checkpoint):
         raise FileNotFoundError(f"checkpoint: no such file {args.checkpoint!r}")
-    if args.seed < 0:
-        raise ValueError(f"--seed: expected an int >= 0, got {args.seed}")
     if args.n < 0:
         raise ValueError(f"-n: expected an int >= 0, got {args.n}")
     if not (math.isfinite(args.temperature) and args.temperature >= 0):
