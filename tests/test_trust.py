@@ -257,7 +257,7 @@ def test_load_checkpoint_is_all_or_nothing(tmp_path, kind):
     tr = _charlm_trainer()
     tr.fit(1, max_steps=7)
     params = {k: v.copy() for k, v in tr.model.state_dict().items()}
-    optim = tr.optimizer.state_dict()
+    optim = tr.optimizer.state_arrays()
     gens = [json.dumps(g.bit_generator.state) for m in tr.model.modules() for g in vars(m).values()
             if isinstance(g, np.random.Generator)]
     counters = (tr.epoch, tr.batch_in_epoch, tr.global_step, len(tr.history.steps))
@@ -265,7 +265,7 @@ def test_load_checkpoint_is_all_or_nothing(tmp_path, kind):
     with pytest.raises(ValueError, match="checkpoint: "):
         tr.load_checkpoint(str(tmp_path / "bad.npz"))
     assert all(np.array_equal(params[k], v) for k, v in tr.model.state_dict().items())
-    after = tr.optimizer.state_dict()
+    after = tr.optimizer.state_arrays()
     assert after.keys() == optim.keys() and all(np.array_equal(optim[k], after[k]) for k in optim)
     assert gens == [json.dumps(g.bit_generator.state) for m in tr.model.modules() for g in vars(m).values()
                     if isinstance(g, np.random.Generator)]

@@ -19,6 +19,10 @@ class Sequential(Module):
 
     Children are named "0", "1", … so parameter names match torch.nn.Sequential
     (``"0.weight"``, ``"2.bias"``). All children must share one dtype.
+    A child whose forward returns a pair, as RNN/LSTM/GRU return ``(output, h_n)``,
+    passes on the first (the output sequence) and gets ``backward(dy, None)``:
+    no gradient reaches its final state. To pass on h_n instead, wrap the layer in
+    :class:`bptt.nn.HiddenState`. ``backward`` returns ∂L/∂x (None after an Embedding).
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -37,14 +41,21 @@ class Sequential(Module):
         return len(self._modules)
 
     def forward(self, x: Array) -> Array:
+        self._paired = []
         for m in self._modules.values():
             x = m(x)
+            self._paired.append(isinstance(x, tuple))
+            if self._paired[-1]:  # (output, state) of a recurrent layer: the sequence goes on
+                x = x[0]
         return x
 
     def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        paired = getattr(self, "_paired", None)
+        if paired is None:
+            raise RuntimeError("Sequential.backward: called before forward (no cached activations)")
         kw = {"retain_graph": True} if retain_graph else {}
-        for m in reversed(list(self._modules.values())):
-            dy = m.backward(dy, **kw)
+        for m, pair in zip(reversed(list(self._modules.values())), reversed(paired)):
+            dy = m.backward(dy, None, **kw)[0] if pair else m.backward(dy, **kw)
         return dy
 
 

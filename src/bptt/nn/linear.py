@@ -57,9 +57,9 @@ class Linear(Module):
         check_array("grad_output", dy, dtype=self.dtype, shape=cache[0].shape[:-1] + (self.out_features,))
         _consume(self, retain_graph)
         dx, dW, db = linear_backward(dy, cache)
-        self._params["weight"].grad += dW
+        self._params["weight"].accumulate(dW)
         if db is not None:
-            self._params["bias"].grad += db
+            self._params["bias"].accumulate(db)
         return dx
 
     def extra_repr(self) -> str:

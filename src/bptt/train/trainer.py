@@ -174,9 +174,9 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------
     def state_arrays(self) -> dict[str, Array]:
         arrays: dict[str, Array] = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-        arrays.update({f"optim.{k}": v for k, v in self.optimizer.state_dict().items()})
+        arrays.update({f"optim.{k}": v for k, v in self.optimizer.state_arrays().items()})
         if self.scheduler is not None:
-            arrays.update(self.scheduler.state_dict())
+            arrays.update(self.scheduler.state_arrays())
         for k, g in _generators(self.model).items():
             arrays[k] = np.array(json.dumps(g.bit_generator.state))
         arrays.update({f"objective.{k}": v for k, v in self.objective.state_arrays().items()})
@@ -298,9 +298,9 @@ class Trainer:
         # optimizer, then scheduler: each checks before it writes; the optimizer is undone if the scheduler refuses
         saved_optim = self.optimizer.state_dict()
         try:
-            self.optimizer.load_state_dict(part("optim."))
+            self.optimizer.load_state_arrays(part("optim."))
             if self.scheduler is not None:
-                self.scheduler.load_state_dict({k: v for k, v in arrays.items() if k.startswith("scheduler.")})
+                self.scheduler.load_state_arrays({k: v for k, v in arrays.items() if k.startswith("scheduler.")})
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             self.optimizer.load_state_dict(saved_optim)
             raise bad(f"optimizer/scheduler state: {exc}") from None
