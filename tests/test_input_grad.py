@@ -18,7 +18,7 @@ def test_recurrent_backward_without_input_grad_same_parameter_grads(kind, layers
     dout = rng.standard_normal(out.shape)
     dstate = tuple(rng.standard_normal(s.shape) for s in state) if kind == "LSTM" else rng.standard_normal(state.shape)
     m.zero_grad()
-    dx, dh0 = m.backward(dout, dstate)
+    dx, dh0 = m.backward(dout, dstate, retain_graph=True)
     full = {k: v.copy() for k, v in m.grads.items()}
     m.zero_grad()
     none, dh0_again = m.backward(dout, dstate, input_grad=False)

@@ -54,13 +54,13 @@ def test_partial_state_and_gradients_none(rng):
     np.testing.assert_array_equal(out_a, out_b)
     dout = rng.standard_normal(out_a.shape)
     dh_n, dc_n = rng.standard_normal(h_a.shape), rng.standard_normal(c_a.shape)
-    dx_full, (dh0_full, dc0_full) = m.backward(dout, (dh_n, dc_n))
-    dx1, (dh01, dc01) = m.backward(dout, (dh_n, None))
-    dx2, (dh02, dc02) = m.backward(None, (None, dc_n))
+    dx_full, (dh0_full, dc0_full) = m.backward(dout, (dh_n, dc_n), retain_graph=True)
+    dx1, (dh01, dc01) = m.backward(dout, (dh_n, None), retain_graph=True)
+    dx2, (dh02, dc02) = m.backward(None, (None, dc_n), retain_graph=True)
     np.testing.assert_allclose(dx1 + dx2, dx_full, rtol=0, atol=1e-13)
     np.testing.assert_allclose(dc01 + dc02, dc0_full, rtol=0, atol=1e-13)
-    dx3, _ = m.backward(dout, None)  # linear in the upstream gradients
-    np.testing.assert_allclose(dx3 + m.backward(None, (dh_n, None))[0], dx1, rtol=0, atol=1e-13)
+    dx3, _ = m.backward(dout, None, retain_graph=True)  # linear in the upstream gradients
+    np.testing.assert_allclose(dx3 + m.backward(None, (dh_n, None), retain_graph=True)[0], dx1, rtol=0, atol=1e-13)
     assert not m.backward(None, None)[0].any()
 
 

@@ -52,7 +52,7 @@ def test_backward_does_not_mutate_its_inputs(rng):
     out, h_n = m(x, h0)
     dout, dh = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
     copies = [a.copy() for a in (x, h0, dout, dh)]
-    m.backward(dout, dh)
+    m.backward(dout, dh, retain_graph=True)
     m.backward(None, dh)  # dout=None path: dh is then the very array the loop starts from
     for a, c in zip((x, h0, dout, dh), copies):
         np.testing.assert_array_equal(a, c)
@@ -65,11 +65,27 @@ def test_gradients_accumulate_until_zero_grad(rng):
     g = rng.standard_normal(out.shape)
     m.backward(g)
     once = {k: v.copy() for k, v in m.grads.items()}
+    m(x)  # a second forward and backward: gradients add up
     m.backward(g)
     for k in once:
         np.testing.assert_allclose(m.grads[k], 2 * once[k], rtol=1e-14)
     m.zero_grad()
     assert all(not v.any() for v in m.grads.values())
+
+
+def test_second_backward_on_one_forward_is_refused_like_torch(rng):
+    m = bptt.LSTM(2, 3, dtype=np.float64, seed=0)
+    out, _ = m(rng.standard_normal((3, 1, 2)))
+    g = rng.standard_normal(out.shape)
+    with pytest.raises(ValueError, match="dout"):
+        m.backward(g[:2])  # a failed backward consumes nothing
+    m.backward(g, retain_graph=True)
+    once = {k: v.copy() for k, v in m.grads.items()}
+    m.backward(g)  # allowed once more by retain_graph
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        m.backward(g)
+    for k in once:  # the refused call added nothing
+        np.testing.assert_allclose(m.grads[k], 2 * once[k], rtol=1e-14)
 
 
 def test_step_functions_agree_with_finite_differences(rng):

@@ -15,6 +15,10 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN/Inf (a ValueError; the trainer reads it as divergence)."""
+
+
 def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     """Normalise a user-given dtype (``np.float32``, ``"float64"``, ...) to float32/float64."""
     try:
@@ -70,13 +74,13 @@ def check_array(
         if not ok:
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name}: expected shape {want}, got {x.shape}")
-    if finite and not _all_finite(x):
+    if finite and not all_finite(x):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(f"{name}: contains {bad} NaN/Inf value(s); expected only finite numbers")
+        raise NonFiniteError(f"{name}: contains {bad} NaN/Inf value(s); expected only finite numbers")
     return x
 
 
-def _all_finite(x: np.ndarray) -> bool:
+def all_finite(x: np.ndarray) -> bool:
     """True when no element is NaN or ±Inf.
 
     Σ x² is finite exactly when every element is, unless huge finite values
@@ -87,6 +91,9 @@ def _all_finite(x: np.ndarray) -> bool:
     if not x.flags.c_contiguous:  # np.vdot would copy it
         return bool(np.isfinite(x).all())
     return math.isfinite(np.vdot(x, x)) or bool(np.isfinite(x).all())
+
+
+_all_finite = all_finite  # the name the tests and older callers use
 
 
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:

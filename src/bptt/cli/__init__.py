@@ -32,7 +32,7 @@ _COMMAND_MODULES = (
     "bptt.cli.bench",  # bench
 )
 
-OK, FAILED, USAGE, DIVERGED, SYSTEM, INTERRUPTED, CLOSED_PIPE, TERMINATED = 0, 1, 2, 3, 4, 130, 141, 143
+OK, FAILED, USAGE, DIVERGED, SYSTEM, HANGUP, INTERRUPTED, CLOSED_PIPE, TERMINATED = 0, 1, 2, 3, 4, 129, 130, 141, 143
 EXIT_STATUSES = {
     OK: "success",
     FAILED: "the command ran but its result failed: a gradient or seed mismatch, an experiment of the lab "
@@ -41,6 +41,7 @@ EXIT_STATUSES = {
     DIVERGED: "bptt train: the loss diverged (not finite); the last good checkpoint is kept",
     SYSTEM: "the system refused: a file could not be written or read (permission, disk full), "
             "an optional package is missing",
+    HANGUP: "bptt train: hung up (SIGHUP, the terminal closed); handled like Ctrl-C",
     INTERRUPTED: "interrupted (Ctrl-C); bptt train saves its checkpoint first (--resume continues)",
     CLOSED_PIPE: "the reader of the output went away (bptt explain | head): stopped quietly",
     TERMINATED: "terminated (SIGTERM); handled like Ctrl-C",

@@ -10,13 +10,28 @@ Each run writes into ``--out`` (default ``runs/TASK``): ``checkpoint.npz``
 ``history.csv`` (one row per epoch), ``history_steps.csv`` (one per step) and
 ``loss.png``. ``--resume`` continues from that checkpoint with the settings it
 was started with, up to its ``--epochs`` (only ``--epochs``/``--max-steps``/
-``--no-progress``/``--quiet`` may be given anew).
+``--no-progress``/``--quiet``/``--out`` may be given anew; ``--out`` given on
+the command line is always where the run reads and writes).
+
+A run folder belongs to one run: a new run into a folder that holds one is
+refused unless ``--resume`` (continue it) or ``--overwrite`` (replace it), and
+a second ``bptt train`` on a folder in use fails at once. A run that fails
+before writing anything leaves no folder behind.
+
+Exit status: 0 done (also early stopping, --max-steps); 2 bad input (a flag,
+a damaged checkpoint, --out holding another run or in use); 3 the run
+diverged (a loss, gradient or weight became NaN/Inf: lower --lr or clip with
+--clip; history and loss.png hold the steps up to the last finite one, and the
+last good checkpoint is kept); 4 an OS error (disk full, no permission);
+130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (during training the step finishes and a
+checkpoint is written first; continue with --resume).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -24,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import DIVERGED, HANGUP
 from .options import finite_float, nonnegative_int
 
 MLP_TASKS = ("blobs", "xor", "moons", "spirals")
@@ -37,7 +53,10 @@ DEFAULTS = {
     "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024),
     "charlm": dict(epochs=10, batch_size=32, lr=0.003, hidden=128, layers=1, clip=5.0, n=None),
 }
-_CHANGEABLE = {"epochs", "max_steps", "no_progress", "resume", "quiet", "func", "command"}
+_CHANGEABLE = {"epochs", "max_steps", "no_progress", "resume", "quiet", "func", "command", "out", "overwrite"}
+# integer flags and their smallest allowed value (None: the flag may be left unset)
+_INT_MIN = {"n": 1, "max_chars": 1, "seq_len": 1, "hidden": 1, "layers": 1, "embedding_dim": 1, "step_size": 1,
+            "tbptt": 1, "epochs": 1, "batch_size": 1, "max_steps": 1, "patience": 1, "checkpoint_every": 1}
 
 
 def _family(task: str) -> str:
@@ -83,9 +102,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--epochs", type=int, default=None, help="passes over the training data (default: 200 for 2-D sets, 30 for sequences, 10 for charlm)")
     r.add_argument("--batch-size", type=int, default=None, help="examples (charlm: parallel streams) per step (default 32)")
     r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
-    r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement")
+    r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement (>= 1; omit for none)")
     r.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the data, weights and batches (default 0)")
-    r.add_argument("--out", default=None, help="output folder (default ./runs/TASK)")
+    r.add_argument("--out", default=None, help="output folder (default ./runs/TASK); always the one given here, also with --resume")
+    r.add_argument("--overwrite", action="store_true", help="replace the run already in --out (default: refuse)")
     r.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz with its saved settings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -113,9 +133,7 @@ def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     if args.val_fraction is None:
         args.val_fraction = 0.1 if args.task == "charlm" else 0.2
     if args.clip is None:
-        args.clip = d["clip"]
-    if args.clip == 0:
-        args.clip = None
+        args.clip = d["clip"] if d["clip"] is not None else 0.0  # 0 = off, kept as 0 so a resume keeps it off
     if args.out is None:
         args.out = os.path.join("runs", args.task)
     return args
@@ -184,12 +202,11 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
         facts.update(train=len(train), val=len(val), data=data.name)
     opt = _optimizer(args, model)
     reg = Regularizer(args.l1, args.l2, args.reg_params) if (args.l1 or args.l2) else None
-    es = EarlyStopping(patience=args.patience) if args.patience else None
-    os.makedirs(args.out, exist_ok=True)
+    es = EarlyStopping(patience=args.patience) if args.patience is not None else None
     settings = {k: v for k, v in vars(args).items() if k not in _CHANGEABLE}
     meta = {"task": args.task, "model": model.config() if hasattr(model, "config") else {"model": "mlp", "sizes": model.sizes},
             "settings": settings, "epochs": args.epochs}
-    trainer = Trainer(objective, opt, scheduler=_scheduler(args, opt), clip_norm=args.clip, regularizer=reg, val_data=val,
+    trainer = Trainer(objective, opt, scheduler=_scheduler(args, opt), clip_norm=args.clip or None, regularizer=reg, val_data=val,
                       early_stopping=es, checkpoint=os.path.join(args.out, "checkpoint.npz"),
                       checkpoint_every=args.checkpoint_every, progress=False if args.no_progress else None,
                       log=log, log_every=max(1, args.epochs // 25), meta=meta, extra_arrays=extra)
@@ -197,23 +214,150 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
     return trainer, facts
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    ckpt = os.path.join(args.out or os.path.join("runs", args.task), "checkpoint.npz")
-    if args.resume:
-        from ..train.checkpoint import load_npz
+def _check_flags(args: argparse.Namespace) -> None:
+    """Refuse out-of-range numbers naming the flag the user typed (before anything is built)."""
+    for name, low in _INT_MIN.items():
+        v = getattr(args, name, None)
+        if v is not None and v < low:
+            flag = "--" + name.replace("_", "-")
+            hint = "; omit it for no early stopping" if name == "patience" else ""
+            raise ValueError(f"{flag}: expected an int >= {low}{hint}, got {v}")
+    if not (math.isfinite(args.temperature) and args.temperature >= 0):  # else only found after training
+        raise ValueError(f"--temperature: expected a finite float >= 0, got {args.temperature}")
 
-        if not os.path.exists(ckpt):
-            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt!r} (pass the same --out as the first run)")
-        saved = json.loads(str(load_npz(ckpt)["meta.json"]))
-        if saved.get("task") != args.task:
-            raise ValueError(f"--resume: {ckpt!r} is a {saved.get('task')!r} run, not {args.task!r}")
-        epochs = args.epochs
-        for k, v in saved["settings"].items():
-            setattr(args, k, v)
-        args.epochs = epochs if epochs is not None else saved.get("epochs")  # continue the original plan by default
-    args = _resolve(args)
-    log = None if args.quiet else print
-    trainer, facts = build_run(args, log)
+
+def _train_parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="bptt")
+    register(root.add_subparsers(dest="command"))
+    return next(a for a in root._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
+
+
+def read_meta(path: str, settings: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(meta, headers) of a checkpoint written by ``bptt train``, checked: one ValueError naming the problem."""
+    from ..serialization import load_npz, npz_headers
+
+    headers = npz_headers(path)
+    if headers.get("meta.json", (None, np.dtype("f8")))[1].kind != "U" or headers["meta.json"][0] != ():
+        raise ValueError(f"checkpoint: {path!r} has no meta.json text; not written by 'bptt train'")
+    try:
+        meta = json.loads(str(load_npz(path, ["meta.json"])["meta.json"]))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"checkpoint: {path!r}: meta.json is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), dict) or (
+            settings and not isinstance(meta.get("settings"), dict)):
+        raise ValueError(f"checkpoint: {path!r}: meta.json is not a bptt train description (no settings/model)")
+    return meta, headers
+
+
+def check_model_shapes(path: str, meta: dict[str, Any], headers: dict[str, Any]) -> None:
+    """The parameter shapes meta.json describes must be the ones the file holds (checked before building)."""
+    from ..train.models import expected_shapes
+
+    try:
+        want = expected_shapes(meta["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"checkpoint: {path!r}: meta.json's model description is invalid ({exc})") from None
+    got = {k[6:]: shape for k, (shape, _) in headers.items() if k.startswith("model.")}
+    if got != want:
+        diff = sorted(set(want) ^ set(got)) or [k for k in want if want[k] != got[k]]
+        k = diff[0]
+        raise ValueError(f"checkpoint: {path!r}: meta.json describes parameter {k!r} as {want.get(k)}, "
+                         f"the file holds {got.get(k)}")
+
+
+def _valid_setting(action: argparse.Action, v: Any) -> bool:
+    """Would the flag accept ``v`` (its own converter, choices, on/off for a switch)?"""
+    if v is None:
+        return action.default is None
+    if action.const is True:  # a store_true switch
+        return isinstance(v, bool)
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        return False
+    try:
+        back = (action.type or str)(str(v))
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        return False
+    return back == v and (action.choices is None or v in action.choices)
+
+
+def _restore_settings(args: argparse.Namespace, ckpt: str) -> None:
+    """Put the saved settings of ``ckpt`` into ``args``; a flag given anew must agree with them."""
+    meta, headers = read_meta(ckpt)
+    if meta.get("task") != args.task:
+        raise ValueError(f"--resume: {ckpt!r} is a {meta.get('task')!r} run, not {args.task!r}")
+    check_model_shapes(ckpt, meta, headers)
+    actions = {a.dest: a for a in _train_parser()._actions}
+    for k, v in meta["settings"].items():
+        a = actions.get(k)
+        if a is None or k in _CHANGEABLE or not a.option_strings:
+            continue  # the task (checked above), an old or unknown entry: nothing reads it
+        if not _valid_setting(a, v):
+            raise ValueError(f"checkpoint: {ckpt!r}: saved setting {k} = {v!r} is not a valid {a.option_strings[0]}")
+        given = getattr(args, k)
+        if given != a.default and given != v:
+            raise ValueError(f"{a.option_strings[0]}: {ckpt!r} was started with {v!r}; a resumed run keeps its "
+                             "settings (start a new run in another --out to change them)")
+        setattr(args, k, v)
+    epochs = meta.get("epochs")
+    if args.epochs is None:  # continue the original plan by default
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"checkpoint: {ckpt!r}: saved epochs {epochs!r} is not an int >= 1")
+        args.epochs = epochs
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Run ``bptt train``. ``bptt.cli.main`` turns Ctrl-C, SIGTERM and OS errors into one line and a status;
+    SIGHUP (the terminal closed) is handled here the same way: one line, status 129."""
+    import signal
+    import threading
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or threading.current_thread() is not threading.main_thread():
+        return _train(args)
+
+    def on_hup(signum: int, frame: Any) -> None:
+        raise _HungUp
+
+    previous = signal.signal(hup, on_hup)
+    try:
+        return _train(args)
+    except _HungUp:
+        print("bptt train: hung up (SIGHUP); any checkpoint already written is intact", file=sys.stderr)
+        return HANGUP
+    finally:
+        signal.signal(hup, previous)
+
+
+class _HungUp(BaseException):
+    """SIGHUP outside the training loop (the loop itself stops after the current step)."""
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ..train.runfolder import RunFolder
+
+    _check_flags(args)
+    args.out = args.out or os.path.join("runs", args.task)
+    ckpt = os.path.join(args.out, "checkpoint.npz")
+    if args.resume and args.overwrite:
+        raise ValueError("--overwrite: cannot be combined with --resume (one continues the run, the other replaces it)")
+    if args.resume and not os.path.exists(ckpt):
+        raise FileNotFoundError(f"--resume: no checkpoint at {ckpt!r} (pass the same --out as the first run)")
+    with RunFolder(args.out) as folder:
+        if args.resume:
+            _restore_settings(args, ckpt)
+        elif folder.existing() and not args.overwrite:
+            raise ValueError(f"--out: {args.out!r} already holds a run ({', '.join(folder.existing())}); continue it "
+                             "with --resume, replace it with --overwrite, or choose another --out")
+        args = _resolve(args)
+        _check_flags(args)
+        log = None if args.quiet else print
+        trainer, facts = build_run(args, log)
+        if args.overwrite:
+            folder.clear()
+        return _fit_and_report(args, trainer, facts, ckpt)
+
+
+def _fit_and_report(args: argparse.Namespace, trainer: Any, facts: dict[str, Any], ckpt: str) -> int:
     vocab = facts.pop("vocab_obj", None)
     if not args.quiet:
         about = ", ".join(f"{k} {v}" for k, v in facts.items())
@@ -227,6 +371,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         png = hist.plot(os.path.join(args.out, "loss.png"), title=f"bptt train {args.task}")
     except ImportError:
         png = None
+    if hist.info.get("diverged"):
+        kept = f"the last good checkpoint {ckpt!r} is kept" if os.path.exists(ckpt) else "no checkpoint was written"
+        print(f"bptt train: {hist.info['stopped']} (history up to the last finite step in {args.out!r}; {kept})",
+              file=sys.stderr)
+        return DIVERGED
     if not args.quiet:
         last = {k: v for k, v in (hist.epochs[-1] if hist.epochs else {}).items() if k.startswith(("val_", "train_"))}
         print(f"{hist.info.get('stopped')} in {seconds:.1f}s; " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if v is not None))
@@ -241,26 +390,33 @@ def cmd_train(args: argparse.Namespace) -> int:
         text = sample(trainer.model, vocab, args.sample_chars, temperature=args.temperature, seed=args.seed)
         print(f"--- sample (temperature {args.temperature}) ---\n{text}")
     if hist.info.get("interrupted"):
-        print(f"interrupted: checkpoint saved to {trainer.checkpoint}; continue with --resume", file=sys.stderr)
-        return 130
+        print(f"bptt train: {hist.info['stopped']}: checkpoint saved to {trainer.checkpoint}; continue with --resume",
+              file=sys.stderr)
+        return 128 + int(hist.info.get("signal", 2))
     return 0
 
 
 def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
-    """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm``."""
+    """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm`` (checked before building)."""
     from ..data import CharVocab
-    from ..train.checkpoint import load_npz
+    from ..serialization import load_npz
     from ..train.models import CharRNN
 
-    arrays = load_npz(path)
-    if "meta.json" not in arrays or "extra.vocab" not in arrays:
-        raise ValueError(f"checkpoint: {path!r} is not a char-LM checkpoint (no meta.json / vocabulary)")
-    meta = json.loads(str(arrays["meta.json"]))
-    if meta.get("model", {}).get("model") != "charlm":
-        raise ValueError(f"checkpoint: {path!r} holds a {meta.get('task')!r} model, not a char-LM")
-    model = CharRNN.from_config(meta["model"])
-    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
-    return model, CharVocab.from_array(arrays["extra.vocab"]), meta
+    meta, headers = read_meta(path, settings=False)
+    if meta["model"].get("model") != "charlm" or "extra.vocab" not in headers:
+        raise ValueError(f"checkpoint: {path!r} holds a {meta.get('task')!r} model, not a char-LM (with its vocabulary)")
+    check_model_shapes(path, meta, headers)
+    keys = [k for k in headers if k.startswith("model.")] + ["extra.vocab"]
+    arrays = load_npz(path, keys)
+    try:
+        model = CharRNN.from_config(meta["model"])
+        model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        vocab = CharVocab.from_array(arrays["extra.vocab"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"checkpoint: {path!r}: {exc}") from None
+    if len(vocab) != model.vocab_size:
+        raise ValueError(f"checkpoint: {path!r}: the vocabulary has {len(vocab)} characters, the model {model.vocab_size}")
+    return model, vocab, meta
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -268,6 +424,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if not os.path.exists(args.checkpoint):
         raise FileNotFoundError(f"checkpoint: no such file {args.checkpoint!r}")
+    if args.n < 0:
+        raise ValueError(f"-n: expected an int >= 0, got {args.n}")
+    if not (math.isfinite(args.temperature) and args.temperature >= 0):
+        raise ValueError(f"--temperature: expected a finite float >= 0, got {args.temperature}")
     model, vocab, _ = load_charlm(args.checkpoint)
     text = sample(model, vocab, args.n, prime=args.prime, temperature=args.temperature, seed=args.seed)
     print(args.prime + text)

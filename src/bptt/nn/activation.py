@@ -9,7 +9,7 @@ import numpy as np
 from .._checks import check_array
 from ..functional import activations as F
 from .linear import _require_cache
-from .module import Module
+from .module import Module, _consume
 
 Array = np.ndarray
 
@@ -29,9 +29,10 @@ class _Elementwise(Module):
         self._shape = x.shape
         return y
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
         cache = _require_cache(self, self._shape)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache)
+        _consume(self, retain_graph)
         return type(self)._backward(dy, self._cache)
 
 
@@ -78,9 +79,10 @@ class LeakyReLU(_Elementwise):
         self._shape = x.shape
         return y
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
         shape = _require_cache(self, self._shape)
         check_array("grad_output", dy, dtype=self.dtype, shape=shape)
+        _consume(self, retain_graph)
         return F.leaky_relu_backward(dy, self._cache)
 
 

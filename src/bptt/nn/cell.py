@@ -23,7 +23,7 @@ import numpy as np
 from .._checks import check_array, check_choice, check_positive_int
 from ..functional import cells
 from .linear import _require_cache
-from .module import Module
+from .module import Module, _consume
 
 Array = np.ndarray
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -60,15 +60,17 @@ class CellBase(Module):
         h_new, c_new, self._cache = self.kind.step_forward(x, h, c, W_ih, W_hh, b_ih, b_hh)
         return self._join(h_new, c_new)
 
-    def backward(self, dh: Array | None, dc: Array | None = None) -> tuple[Array, Any]:
+    def backward(self, dh: Array | None, dc: Array | None = None, retain_graph: bool = False) -> tuple[Array, Any]:
         """``dx, dhx = cell.backward(dh')`` (LSTMCell: ``cell.backward(dh', dc')``, either may be None):
-        ∂L/∂x and ∂L/∂hx; parameter gradients add into ``grads``."""
+        ∂L/∂x and ∂L/∂hx; parameter gradients add into ``grads``. One backward per forward
+        unless ``retain_graph=True`` (as torch)."""
         cache = _require_cache(self, self._cache)
         if dc is not None and not self.kind.has_cell_state:
             raise TypeError(f"dc: {type(self).__name__} has no cell state, got an array")
         if dh is None and dc is None:
             raise ValueError("dh: expected the gradient of the output state, got None")
         dx, dh_prev, dc_prev, *dparams = self.kind.step_backward(dh, dc, cache)
+        _consume(self, retain_graph)  # after the step checked dh/dc: a refused call consumes nothing
         for name, g in zip(_NAMES, dparams):
             if name in self._params:
                 self._params[name].accumulate(g)  # allocates a grad left None by zero_grad(set_to_none=True)

@@ -49,12 +49,13 @@ class Sequential(Module):
                 x = x[0]
         return x
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
         paired = getattr(self, "_paired", None)
         if paired is None:
             raise RuntimeError("Sequential.backward: called before forward (no cached activations)")
+        kw = {"retain_graph": True} if retain_graph else {}
         for m, pair in zip(reversed(list(self._modules.values())), reversed(paired)):
-            dy = m.backward(dy, None)[0] if pair else m.backward(dy)
+            dy = m.backward(dy, None, **kw)[0] if pair else m.backward(dy, **kw)
         return dy
 
 

@@ -8,12 +8,17 @@ import numpy as np
 
 from .._checks import check_array, check_positive_int
 from ..functional.linear import linear_backward, linear_forward
-from .module import Module
+from .module import Module, _consume
 
 Array = np.ndarray
 
 
 def _require_cache(module: Module, cache: Any) -> Any:
+    """The cache of the last forward, or a clear error if there was none.
+
+    A backward then calls :func:`~bptt.nn.module._consume` once its arguments
+    are checked, so a second backward on the same forward is refused.
+    """
     if cache is None:
         raise RuntimeError(f"{type(module).__name__}.backward: called before forward (no cached activations)")
     return cache
@@ -47,9 +52,10 @@ class Linear(Module):
         y, self._cache = linear_forward(x, self._params["weight"].data, b)
         return y
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
         cache = _require_cache(self, self._cache)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache[0].shape[:-1] + (self.out_features,))
+        _consume(self, retain_graph)
         dx, dW, db = linear_backward(dy, cache)
         self._params["weight"].accumulate(dW)
         if db is not None:

@@ -9,6 +9,7 @@ import numpy as np
 from .._checks import check_array, check_choice
 from ..functional import losses as F
 from .linear import _require_cache
+from .module import _consume
 
 Array = np.ndarray
 
@@ -20,13 +21,24 @@ class _Loss:
         self._cache = None
         self._shape = None
 
-    def backward(self, grad: Any = 1.0) -> Array:
-        """∂(grad · loss)/∂input; ``grad`` has the loss's shape (scalar by default)."""
+    def backward(self, grad: Any = 1.0, retain_graph: bool = False) -> Array:
+        """∂(grad · loss)/∂input; ``grad`` has the loss's shape (scalar by default, like torch)."""
         cache = _require_cache(self, self._cache)
-        return self._backward(np.asarray(grad), cache)
+        g = np.asarray(grad)
+        if isinstance(grad, bool) or not (np.issubdtype(g.dtype, np.floating) or np.issubdtype(g.dtype, np.integer)):
+            raise TypeError(f"grad: expected a real number or array, got {type(grad).__name__} of dtype {g.dtype}")
+        if g.shape != self._shape:
+            raise ValueError(f"grad: expected shape {self._shape} (the loss's shape), got {g.shape}")
+        if not np.isfinite(g).all():
+            raise ValueError("grad: contains NaN/Inf; expected only finite numbers")
+        _consume(self, retain_graph)
+        return self._backward(g, cache)
 
     def __call__(self, input: Array, target: Any) -> Any:
-        return self.forward(input, target)
+        self._consumed = False  # a new forward: its cache may be used by one backward
+        loss = self.forward(input, target)
+        self._shape = np.shape(loss)
+        return loss
 
 
 class CrossEntropyLoss(_Loss):
@@ -38,6 +50,8 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
         super().__init__()
         self.reduction = check_choice("reduction", reduction, F.REDUCTIONS)
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+            raise TypeError(f"ignore_index: expected an int, got {type(ignore_index).__name__} {ignore_index!r}")
         self.ignore_index = int(ignore_index)
 
     def forward(self, input: Array, target: Any) -> Any:

@@ -19,8 +19,25 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from .._checks import as_dtype, to_numpy
+from ..serialization import atomic_savez
 
 Array = np.ndarray
+
+
+def _consume(module: Any, retain_graph: bool = False) -> None:
+    """Mark the activations of ``module``'s last forward as used by a backward (torch frees its graph).
+
+    A second ``backward`` after one forward would add the same gradients twice;
+    like torch it is an error unless the first one passed ``retain_graph=True``.
+    ``Module.__call__`` (a new forward) makes the cache fresh again.
+    """
+    if module.__dict__.get("_consumed", False):
+        raise RuntimeError(
+            f"{type(module).__name__}.backward: Trying to backward through the graph a second time: the "
+            "activations of the last forward were used by a previous backward (gradients would be added twice); "
+            "run forward again, or pass retain_graph=True to the first backward")
+    if not retain_graph:
+        module.__dict__["_consumed"] = True
 
 
 class Parameter:
@@ -132,6 +149,7 @@ class Module:
         return self.train(False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__["_consumed"] = False  # a new forward: its cache may be used by one backward
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
@@ -145,9 +163,19 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> "Module":
         """Copy values in, converting torch tensors and casting to this module's dtype.
 
-        Every key and shape is checked before anything is written, so a bad
-        ``state_dict`` leaves the module untouched. A missing or unexpected key
-        (with ``strict``) or a mis-shaped value raises ``ValueError``.
+        Every key, shape and value is checked before anything is written, so a
+        bad ``state_dict`` leaves the module untouched. A missing or unexpected
+        key (with ``strict``), a mis-shaped value, NaN/Inf, or a value that is
+        not finite in this module's dtype (1e300 into float32) raises ``ValueError``.
+        """
+        for p, value in self.check_state_dict(state_dict, strict):
+            p.data[...] = value
+        return self
+
+    def check_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> list[tuple[Parameter, Array]]:
+        """Validate ``state_dict`` for :meth:`load_state_dict` without writing: ``(parameter, value)`` pairs.
+
+        Each value is already cast to this module's dtype (a private copy).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping of name -> array, got {type(state_dict).__name__}")
@@ -167,15 +195,17 @@ class Module:
                 raise TypeError(f"state_dict[{name!r}]: expected a real-valued array, got dtype {value.dtype}")
             if not np.isfinite(value).all():
                 raise ValueError(f"state_dict[{name!r}]: contains NaN/Inf")
-            staged.append((p, value))
-        for p, value in staged:
-            np.copyto(p.data, value, casting="unsafe")
-        return self
+            with np.errstate(over="ignore"):
+                cast = np.array(value, dtype=self.dtype, copy=True)
+            if not np.isfinite(cast).all():
+                big = float(np.max(np.abs(value.astype(np.float64))))
+                raise ValueError(f"state_dict[{name!r}]: values up to {big:.3g} overflow {self.dtype} "
+                                 f"(largest finite {np.finfo(self.dtype).max:.3g})")
+            staged.append((p, cast))
+        return staged
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``state_dict()`` to an ``.npz`` atomically (temp file, then rename)."""
-        from ..train.checkpoint import atomic_savez
-
         atomic_savez(path, self.state_dict())
 
     def extra_repr(self) -> str:

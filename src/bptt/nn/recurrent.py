@@ -36,7 +36,7 @@ from ..functional.checkpoint import check_memory
 from ..functional.fast import check_backend
 from ..functional.recurrent import LayerCache, Workspace, layer_backward, layer_forward
 from .linear import _require_cache
-from .module import Module
+from .module import Module, _consume
 
 Array = np.ndarray
 _GRAD_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh", "dW_hr")  # layer_backward's keys, in _names order
@@ -261,7 +261,8 @@ class RNNBase(Module):
             return h, c
         return h[:, 0, :], None if c is None else c[:, 0, :]
 
-    def backward(self, dout: Array | None, dstate: Any = None, input_grad: bool = True) -> tuple[Array | None, Any]:
+    def backward(self, dout: Array | None, dstate: Any = None, input_grad: bool = True,
+                 retain_graph: bool = False) -> tuple[Array | None, Any]:
         """``dx, dh0 = rnn.backward(dout, dh_n)``; parameter gradients add into ``grads``.
 
         ``dout`` has the shape of ``out`` and ``dh_n`` the shape of ``h_n``
@@ -269,6 +270,7 @@ class RNNBase(Module):
         Returns ∂L/∂x in the input's layout and ∂L/∂h0 (∂L/∂(h0, c0) for LSTM).
         ``input_grad=False`` returns None for ∂L/∂x and skips the first layer's
         input GEMM: for an input that is data (torch: no ``requires_grad``).
+        A second backward on one forward is an error unless ``retain_graph=True``.
         """
         cache = _require_cache(self, self._cache)
         batched, T, B = cache["batched"], cache["T"], cache["B"]
@@ -277,6 +279,7 @@ class RNNBase(Module):
         dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
         dc_n = self._check_grad_state("dc_n", dc_n, batched, B) if self.cell.has_cell_state else None
+        _consume(self, retain_graph)
         LD, has_c = L * D, self.cell.has_cell_state
         dh0 = np.empty((LD, B, self.out_size), dtype=self.dtype) if LD > 1 else None
         dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None

@@ -36,7 +36,7 @@ import numpy as np
 
 from .._checks import check_array, check_positive_int
 from .linear import _require_cache
-from .module import Module
+from .module import Module, _consume
 
 Array = np.ndarray
 
@@ -71,9 +71,10 @@ class Embedding(Module):
         self._ids = ids
         return self._params["weight"].data[ids]
 
-    def backward(self, dy: Array) -> None:
+    def backward(self, dy: Array, retain_graph: bool = False) -> None:
         ids = _require_cache(self, self._ids)
         check_array("grad_output", dy, dtype=self.dtype, shape=ids.shape + (self.embedding_dim,))
+        _consume(self, retain_graph)  # one backward per forward, as torch
         self._params["weight"].accumulate(dy.reshape(-1, self.embedding_dim), ids.ravel())
         return None
 

@@ -26,6 +26,10 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "History":
+        ok = isinstance(d, dict) and isinstance(d.get("info", {}), dict) and all(
+            isinstance(d.get(k, []), list) and all(isinstance(r, dict) for r in d.get(k, [])) for k in ("steps", "epochs"))
+        if not ok:
+            raise ValueError("expected {'info': {...}, 'epochs': [rows], 'steps': [rows]}")
         h = cls()
         h.steps, h.epochs, h.info = list(d.get("steps", [])), list(d.get("epochs", [])), dict(d.get("info", {}))
         return h
@@ -73,17 +77,17 @@ class History:
         if self.steps:
             nb = float(self.info.get("steps_per_epoch") or 1)  # step -> fractional epoch on the x axis
             xs = [r["step"] / nb for r in self.steps]
-            ax.plot(xs, [r["loss"] for r in self.steps], lw=0.6, alpha=0.35, color="C0", label="train (per step)")
+            ax.plot(xs, [_y(r.get("loss")) for r in self.steps], lw=0.6, alpha=0.35, color="C0", label="train (per step)")
         ep = [r for r in self.epochs if r.get("train_loss") is not None]
         if ep:
-            ax.plot([r["epoch"] for r in ep], [r["train_loss"] for r in ep], "o-", color="C0", ms=3, label="train (epoch mean)")
+            ax.plot([r["epoch"] for r in ep], [_y(r["train_loss"]) for r in ep], "o-", color="C0", ms=3, label="train (epoch mean)")
         va = [r for r in self.epochs if r.get("val_loss") is not None]
         if va:
-            ax.plot([r["epoch"] for r in va], [r["val_loss"] for r in va], "s-", color="C1", ms=3, label="validation")
+            ax.plot([r["epoch"] for r in va], [_y(r["val_loss"]) for r in va], "s-", color="C1", ms=3, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        positive = [r["loss"] for r in self.steps if r.get("loss") is not None and r["loss"] > 0]
-        if positive and max(positive) / max(min(positive), 1e-300) > 100:
+        positive = [_y(r["loss"]) for r in self.steps if _y(r.get("loss")) is not None and r["loss"] > 0]
+        if positive and (max(positive) / max(min(positive), 1e-300) > 100 or max(positive) > 1e100):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -93,7 +97,7 @@ class History:
             for key, style, label in ((f"train_{metric}", "o-", "train"), (f"val_{metric}", "s-", "validation")):
                 rows = [r for r in self.epochs if r.get(key) is not None]
                 if rows:
-                    ax2.plot([r["epoch"] for r in rows], [r[key] for r in rows], style, ms=3, label=label)
+                    ax2.plot([r["epoch"] for r in rows], [_y(r[key]) for r in rows], style, ms=3, label=label)
             ax2.set_xlabel("epoch")
             ax2.set_ylabel(metric)
             ax2.grid(alpha=0.3)
@@ -103,6 +107,16 @@ class History:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return path
+
+
+_Y_LIMIT = 1e250  # matplotlib's tick arithmetic overflows near the float64 maximum
+
+
+def _y(v: Any) -> float | None:
+    """A value as drawn: NaN/Inf left out (None), huge finite values capped at ±1e250."""
+    if v is None or not math.isfinite(v):
+        return None
+    return max(-_Y_LIMIT, min(_Y_LIMIT, float(v)))
 
 
 def _clean(obj: Any) -> Any:

@@ -21,6 +21,7 @@ import numpy as np
 from .._checks import as_dtype, check_array, check_choice, check_positive_int
 from ..nn import GRU, LSTM, RNN, Linear, Module
 from ..nn.linear import _require_cache
+from ..nn.module import _consume
 from ..nn.recurrent import RNNBase
 from ..nn.sequence import Embedding  # public as bptt.nn.Embedding; kept importable from here
 
@@ -84,16 +85,17 @@ class SequenceNet(Module):
         self._ctx = (T, B, last)
         return head(out[last, np.arange(B)])
 
-    def backward(self, dy: Array) -> Array:
+    def backward(self, dy: Array, retain_graph: bool = False) -> Array:
         T, B, last = _require_cache(self, self._ctx)
         rnn, head = self._modules["rnn"], self._modules["head"]
+        _consume(self, retain_graph)
         if self.readout == "all":
-            dout = head.backward(np.ascontiguousarray(dy.transpose(1, 0, 2)))
+            dout = head.backward(np.ascontiguousarray(dy.transpose(1, 0, 2)), retain_graph=retain_graph)
         else:
-            dh = head.backward(dy)
+            dh = head.backward(dy, retain_graph=retain_graph)
             dout = np.zeros((T, B, dh.shape[-1]), dtype=self.dtype)
             dout[last, np.arange(B)] = dh
-        dx, _ = rnn.backward(dout, None)
+        dx, _ = rnn.backward(dout, None, retain_graph=retain_graph)
         return dx.transpose(1, 0, 2)
 
     def run_state(self, x: Array, hx: Any = None) -> Any:
@@ -155,11 +157,59 @@ class CharRNN(Module):
         self._T = ids.shape
         return self._modules["head"](out), state
 
-    def backward(self, dlogits: Array, dstate: Any = None) -> None:
+    def backward(self, dlogits: Array, dstate: Any = None, retain_graph: bool = False) -> None:
         _require_cache(self, self._T)
-        dout = self._modules["head"].backward(dlogits)
+        _consume(self, retain_graph)
+        dout = self._modules["head"].backward(dlogits, retain_graph=retain_graph)
         # One-hot input is data: its gradient is not needed (one GEMM fewer per step of training).
         embedded = self.embedding_dim is not None
-        dx, _ = self._modules["rnn"].backward(dout, dstate, input_grad=embedded)
+        dx, _ = self._modules["rnn"].backward(dout, dstate, input_grad=embedded, retain_graph=retain_graph)
         if embedded:
-            self._modules["embed"].backward(dx)
+            self._modules["embed"].backward(dx, retain_graph=retain_graph)
+
+
+_GATES = {"rnn": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}
+
+
+def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden: int, layers: int) -> dict[str, tuple[int, ...]]:
+    G = _GATES[check_choice("cell", cell, CELLS)]
+    out = {}
+    for k in range(layers):
+        out[f"{prefix}weight_ih_l{k}"] = (G * hidden, input_size if k == 0 else hidden)
+        out[f"{prefix}weight_hh_l{k}"] = (G * hidden, hidden)
+        out[f"{prefix}bias_ih_l{k}"] = (G * hidden,)
+        out[f"{prefix}bias_hh_l{k}"] = (G * hidden,)
+    return out
+
+
+def expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Parameter name -> shape of the model a ``config()`` describes, computed without building it.
+
+    A checkpoint's headers are compared with this before a model is allocated,
+    so a description claiming a huge model is refused at no cost.
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"config: expected a dict, got {type(config).__name__}")
+    kind = config.get("model")
+
+    def pos(key: str) -> int:
+        return check_positive_int(key, config[key])
+
+    if kind == "mlp":
+        sizes = [check_positive_int(f"sizes[{i}]", s) for i, s in enumerate(config["sizes"])]
+        out = {}
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            out[f"{2 * i}.weight"], out[f"{2 * i}.bias"] = (b, a), (b,)
+        return out
+    if kind == "sequence":
+        H, O = pos("hidden_size"), pos("output_size")
+        out = _recurrent_shapes("rnn.", config["cell"], pos("input_size"), H, pos("num_layers"))
+        out.update({"head.weight": (O, H), "head.bias": (O,)})
+        return out
+    if kind == "charlm":
+        V, H, E = pos("vocab_size"), pos("hidden_size"), config.get("embedding_dim")
+        out = {} if E is None else {"embed.weight": (V, pos("embedding_dim"))}
+        out.update(_recurrent_shapes("rnn.", config["cell"], V if E is None else E, H, pos("num_layers")))
+        out.update({"head.weight": (V, H), "head.bias": (V,)})
+        return out
+    raise ValueError(f"config: unknown model kind {kind!r}")

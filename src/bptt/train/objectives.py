@@ -60,6 +60,23 @@ class Objective:
         """Arrays to put in a checkpoint so that a resumed run continues exactly."""
         return {}
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name -> shape of every array :meth:`state_arrays` may hold (checked before loading)."""
+        return {}
+
+    def check_state_arrays(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        """Validate arrays for :meth:`load_state_arrays` without changing anything (``ValueError`` if wrong)."""
+        shapes = self.state_shapes()
+        if arrays and set(arrays) != set(shapes):
+            raise ValueError(f"objective state: expected arrays {sorted(shapes)} or none, got {sorted(arrays)}")
+        out = {}
+        for k, v in arrays.items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[k] = np.array(v, dtype=self.model.dtype)
+            if v.shape != shapes[k] or not np.isfinite(out[k]).all():
+                raise ValueError(f"objective state {k!r}: expected finite values of shape {shapes[k]}, got shape {v.shape}")
+        return out
+
     def load_state_arrays(self, arrays: dict[str, Array]) -> None:
         pass
 
@@ -249,6 +266,11 @@ class CharLMObjective(Objective):
         if isinstance(self.state, tuple):
             return {"carry.h": self.state[0], "carry.c": self.state[1]}
         return {"carry.h": self.state}
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        r = self.model._modules["rnn"]
+        shape = (r.num_layers * r.num_directions, self.batch_size, r.hidden_size)
+        return {"carry.h": shape, "carry.c": shape} if isinstance(r, LSTM) else {"carry.h": shape}
 
     def load_state_arrays(self, arrays: dict[str, Array]) -> None:
         if "carry.h" not in arrays:

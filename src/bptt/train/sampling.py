@@ -50,7 +50,11 @@ def sample(model: CharRNN, vocab: CharVocab, n: int = 300, prime: str = "", temp
             if temperature == 0:
                 c = int(np.argmax(last))
             else:
-                p = softmax(last / float(temperature))
+                with np.errstate(over="ignore", invalid="ignore"):
+                    z = last / float(temperature)
+                    if not np.isfinite(z).all():  # a tiny temperature overflows: shift first (-> the argmax)
+                        z = (last - last.max()) / float(temperature)
+                p = softmax(z)
                 cdf = np.cumsum(p)
                 c = int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(p) - 1))
             out[i] = c
