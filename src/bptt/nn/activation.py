@@ -24,12 +24,14 @@ class _Elementwise(Module):
         self._shape = None
 
     def forward(self, x: Array) -> Array:
+        """y = f(x) elementwise; what f' needs is cached for ``backward``. Shapes: x (*) -> y (*)."""
         check_array("input", x, dtype=self.dtype)
         y, self._cache = type(self)._forward(x)
         self._shape = x.shape
         return y
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy ⊙ f'(x). Shapes: dy (*) -> dx (*)."""
         cache = _require_cache(self, self._shape)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache)
         return type(self)._backward(dy, self._cache)
@@ -73,12 +75,14 @@ class LeakyReLU(_Elementwise):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Array) -> Array:
+        """y = x if x > 0 else negative_slope · x. Shapes: x (*) -> y (*)."""
         check_array("input", x, dtype=self.dtype)
         y, self._cache = F.leaky_relu_forward(x, self.negative_slope)
         self._shape = x.shape
         return y
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy where x > 0, negative_slope · dy elsewhere. Shapes: dy (*) -> dx (*)."""
         shape = _require_cache(self, self._shape)
         check_array("grad_output", dy, dtype=self.dtype, shape=shape)
         return F.leaky_relu_backward(dy, self._cache)

@@ -37,11 +37,13 @@ class Sequential(Module):
         return len(self._modules)
 
     def forward(self, x: Array) -> Array:
+        """y = f_n(… f_1(x)): each child's output is the next one's input."""
         for m in self._modules.values():
             x = m(x)
         return x
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = f_1'ᵀ(… f_n'ᵀ(dy)): each child's ``backward`` in reverse order; returns ∂L/∂x."""
         for m in reversed(list(self._modules.values())):
             dy = m.backward(dy)
         return dy

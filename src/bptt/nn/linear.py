@@ -40,6 +40,10 @@ class Linear(Module):
         self._cache = None
 
     def forward(self, x: Array) -> Array:
+        """y = x Wᵀ + b; the input is cached for ``backward``.
+
+        Shapes: x (*, in_features) -> y (*, out_features)
+        """
         check_array("input", x, dtype=self.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"input: expected shape (*, {self.in_features}), got {x.shape}")
@@ -48,6 +52,10 @@ class Linear(Module):
         return y
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy W; adds ∂L/∂W = Σ dyᵀ x and ∂L/∂b = Σ dy (over all leading axes) into the grads.
+
+        Shapes: dy (*, out_features) -> dx (*, in_features)
+        """
         cache = _require_cache(self, self._cache)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache[0].shape[:-1] + (self.out_features,))
         dx, dW, db = linear_backward(dy, cache)
@@ -57,4 +65,5 @@ class Linear(Module):
         return dx
 
     def extra_repr(self) -> str:
+        """``in_features=…, out_features=…, bias=…`` as in torch's repr."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self._params}"
