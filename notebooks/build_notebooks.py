@@ -47,7 +47,6 @@ que sigue lo calcula bptt en NumPy**; si torch está instalado, comprueba que es
 import numpy as np
 import bptt
 from bptt.functional.recurrent import layer_backward, layer_forward
-from bptt.functional.rnn import ElmanCell
 
 # torch.manual_seed(0) y torch.rand, en este orden (float32, copiados aquí para no necesitar torch)
 v = {k: np.array(a, dtype=np.float32) for k, a in {
@@ -96,8 +95,8 @@ dout = head.backward(dlogits)
 dx, dh0 = rnn.backward(dout)
 
 p = rnn.state_dict()
-_, _, _, cache = layer_forward(ElmanCell("tanh"), x[:, None, :], h0, None, p["weight_ih_l0"], p["weight_hh_l0"],
-                               p["bias_ih_l0"], p["bias_hh_l0"])
+_, _, _, cache = layer_forward("rnn-tanh", x[:, None, :], h0, None, p["weight_ih_l0"], p["weight_hh_l0"],
+                               p["bias_ih_l0"], p["bias_hh_l0"], backend="reference")
 dh = layer_backward(dout[:, None, :], None, None, cache, keep_dh=True)["dh"][:, 0, :]
 
 seed = {  # lo que imprime la semilla (4 decimales)

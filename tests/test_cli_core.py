@@ -25,6 +25,8 @@ def test_check_command_passes(argv, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "all gradients agree" in out and "weight" in out
+    if "mlp" not in argv:  # recurrent: which backend ran, and every other one against the reference
+        assert "backend that ran: " in out and "numpy" in out
 
 
 def test_check_reports_bad_arguments(capsys):

@@ -1,24 +1,22 @@
-"""The buffered (fast) layer loop equals the step-protocol loop and torch.
+"""The fast backends equal the reference backend (the readable step pairs) and torch.
 
-Every built-in cell runs through :func:`layer_forward` on its buffered
-protocol; the step protocol (``step_forward``/``step_backward``) is the
-readable reference. Sizes here cross the thresholds where the fast path
+Every built-in cell runs through :func:`layer_forward` on the backend
+:func:`bptt.functional.fast.select` picks; ``backend="reference"`` runs the
+readable step pair once per step. Sizes here cross the thresholds where the fast path
 switches formulas (tanh through exp from B·H = 256 on, one BLAS thread for
 mid-sized step GEMMs), with masks, reverse, keep_dh, repeated backward, large
 pre-activations (exp overflow) and float32.
 
 Every test runs twice: with the compiled gate kernels of small LSTM/GRU layers
-(:mod:`bptt.functional.kernels`, numba) and with the pure-NumPy buffered path.
+(:mod:`bptt.functional.fast.kernels`, numba) and with the pure-NumPy backend.
 """
 
 import numpy as np
 import pytest
 
-from bptt.functional import kernels
-from bptt.functional.gru import GRUCell
-from bptt.functional.lstm import LSTMCell
+from bptt.functional.cells import get as cell_kind
+from bptt.functional.fast import kernels
 from bptt.functional.recurrent import layer_backward, layer_forward
-from bptt.functional.rnn import ElmanCell
 
 
 @pytest.fixture(autouse=True, params=["compiled", "numpy"])
@@ -32,30 +30,12 @@ def kernel_path(request):
             yield request.param
 
 
-class StepOnly:
-    """The same cell, seen by the layer only through its step protocol."""
-
-    buffered = False
-
-    def __init__(self, cell):
-        self._cell = cell
-
-    def __getattr__(self, name):
-        return getattr(self._cell, name)
-
-
-CELLS = {
-    "tanh": lambda: ElmanCell("tanh"),
-    "relu": lambda: ElmanCell("relu"),
-    "sigmoid": lambda: ElmanCell("sigmoid"),
-    "lstm": LSTMCell,
-    "gru": lambda: GRUCell(True),
-}
+CELLS = {"tanh": "rnn-tanh", "relu": "rnn-relu", "sigmoid": "rnn-sigmoid", "lstm": "lstm", "gru": "gru"}
 
 
 def _problem(kind, T, B, I, H, dtype, seed, scale=1.0, bias=True):
     rng = np.random.default_rng(seed)
-    cell = CELLS[kind]()
+    cell = cell_kind(CELLS[kind])
     G = cell.gates
     k = scale / np.sqrt(H)
     args = dict(
@@ -77,17 +57,17 @@ def _problem(kind, T, B, I, H, dtype, seed, scale=1.0, bias=True):
 
 def force_tanh_route(monkeypatch, avx512_tanh: bool) -> None:
     """Make the cells take the float64 tanh route of a CPU with (True) or without AVX-512 tanh."""
-    import bptt.functional.lstm as lstm_mod
-    import bptt.functional.rnn as rnn_mod
+    import bptt.functional.fast.elman as rnn_mod
+    import bptt.functional.fast.lstm as lstm_mod
 
     for mod in (rnn_mod, lstm_mod):
         monkeypatch.setattr(mod, "tanh_float64_is_avx512", lambda: avx512_tanh)
 
 
-def _run(cell, args, up, lengths=None, reverse=False, keep_dh=False):
+def _run(cell, args, up, lengths=None, reverse=False, keep_dh=False, backend="auto"):
     a = args
     out, h, c, cache = layer_forward(cell, a["x"], a["h0"], a["c0"], a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"],
-                                     lengths=lengths, reverse=reverse)
+                                     lengths=lengths, reverse=reverse, backend=backend)
     g = layer_backward(up["dout"], up["dh_T"], up["dc_T"], cache, keep_dh=keep_dh)
     res = {"out": out, "h": h, **{k: v for k, v in g.items() if v is not None}}
     if c is not None:
@@ -109,7 +89,7 @@ def test_buffered_equals_step_protocol(kind, B, H, avx512_tanh, monkeypatch):
     T = 5 if B * H > 4096 else 7
     cell, args, up = _problem(kind, T, B, 6, H, np.float64, seed=B + H)
     fast, _ = _run(cell, args, up, keep_dh=True)
-    ref, _ = _run(StepOnly(cell), args, up, keep_dh=True)
+    ref, _ = _run(cell, args, up, keep_dh=True, backend="reference")
     _assert_close(fast, ref, 1e-12)
 
 
@@ -119,7 +99,7 @@ def test_buffered_lengths_reverse_no_bias(kind, reverse):
     cell, args, up = _problem(kind, 6, 12, 5, 24, np.float64, seed=3, bias=False)
     lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])
     fast, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=True)
-    ref, _ = _run(StepOnly(cell), args, up, lengths=lengths, reverse=reverse, keep_dh=True)
+    ref, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=True, backend="reference")
     _assert_close(fast, ref, 1e-12)
 
 
@@ -130,7 +110,7 @@ def test_buffered_without_upstream_pieces(kind):
     for none in (["dout"], ["dh_T", "dc_T"], ["dout", "dc_T"]):
         up2 = {k: (None if k in none else v) for k, v in up.items()}
         fast, _ = _run(cell, args, up2)
-        ref, _ = _run(StepOnly(cell), args, up2)
+        ref, _ = _run(cell, args, up2, backend="reference")
         _assert_close(fast, ref, 1e-12)
 
 
@@ -154,7 +134,7 @@ def test_buffered_saturated_gates_no_warning_and_exact_limits(kind):
     cell, args, up = _problem(kind, 4, 16, 4, 20, np.float64, seed=6, scale=1.0)
     args["x"] = args["x"] * 1e3
     fast, _ = _run(cell, args, up)  # pytest turns RuntimeWarnings into errors
-    ref, _ = _run(StepOnly(cell), args, up)
+    ref, _ = _run(cell, args, up, backend="reference")
     assert all(np.isfinite(v).all() for v in fast.values())
     _assert_close(fast, ref, 1e-9)
 
@@ -164,8 +144,9 @@ def test_buffered_float32_stays_float32(kind):
     cell, args, up = _problem(kind, 5, 16, 4, 24, np.float32, seed=7)
     fast, _ = _run(cell, args, up, keep_dh=True)
     assert all(v.dtype == np.float32 for v in fast.values())
-    ref, _ = _run(StepOnly(cell), {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
-                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()}, keep_dh=True)
+    ref, _ = _run(cell, {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
+                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()}, keep_dh=True,
+                  backend="reference")
     for k in fast:
         np.testing.assert_allclose(fast[k], ref[k], rtol=2e-4, atol=2e-4, err_msg=k)
 
@@ -198,18 +179,23 @@ def test_modules_above_thresholds_match_torch(kind, torch_name):
 @pytest.mark.parametrize("steps_per_chunk", [1, 3])  # 7 steps: 7 chunks / uneven chunks 1, 3, 3
 def test_backward_factors_in_chunks_equal_all_at_once(kind, steps_per_chunk, monkeypatch):
     """Large layers form backward factors chunk by chunk; the result must not depend on the chunking."""
-    import bptt.functional.recurrent as R
+    import bptt.functional.fast.layer as R
 
     cell, args, up = _problem(kind, 7, 12, 5, 24, np.float64, seed=10)
     lengths = np.array([7, 1, 3, 7, 2, 5, 4, 7, 1, 2, 3, 5])
     whole = [_run(cell, args, up, lengths=ln, keep_dh=k)[0] for ln, k in ((None, False), (None, True), (lengths, False))]
     step_bytes = 12 * 24 * 8 * cell.gates * (1 if cell.shared_bias_grad else 2)
     monkeypatch.setattr(R, "_FACTOR_CHUNK_BYTES", steps_per_chunk * step_bytes + 5)
-    assert len(R._chunks(7, step_bytes)) == -(-7 // steps_per_chunk)
+    calls = []
+    numpy_backend = type(_run(cell, args, up, backend="numpy")[1].backend)
+    factors = numpy_backend.factors
+    monkeypatch.setattr(numpy_backend, "factors", lambda self, S, t0, t1: calls.append((t0, t1)) or factors(self, S, t0, t1))
+    _run(cell, args, up, backend="numpy")
+    assert len(calls) == -(-7 // steps_per_chunk) and calls[0][1] == 7 and calls[-1][0] == 0
     for (ln, k), ref in zip(((None, False), (None, True), (lengths, False)), whole):
         _assert_close(_run(cell, args, up, lengths=ln, keep_dh=k)[0], ref, 0)
     up_none = {**up, "dout": None}
-    ref_none = _run(StepOnly(cell), args, up_none)[0]
+    ref_none = _run(cell, args, up_none, backend="reference")[0]
     _assert_close(_run(cell, args, up_none)[0], ref_none, 1e-12)
 
 
@@ -225,8 +211,8 @@ def test_tiny_layers_whole_sequence_loop_equals_step_protocol(kind, B, H, revers
     for none in ([], ["dout"], ["dh_T", "dc_T"], ["dout", "dh_T", "dc_T"]):
         up2 = {k: (None if k in none else v) for k, v in up.items()}
         fast, cache = _run(cell, args, up2, reverse=reverse)
-        assert getattr(cache, "compiled_loop", False) == (kernel_path == "compiled")
-        ref, _ = _run(StepOnly(cell), args, up2, reverse=reverse)
+        assert cache.backend.name == ("whole" if kernel_path == "compiled" else "numpy")
+        ref, _ = _run(cell, args, up2, reverse=reverse, backend="reference")
         _assert_close(fast, ref, 1e-13)
         again = layer_backward(up2["dout"], up2["dh_T"], up2["dc_T"], cache)
         for k, v in again.items():
@@ -235,7 +221,7 @@ def test_tiny_layers_whole_sequence_loop_equals_step_protocol(kind, B, H, revers
     lengths = np.array([6, 2, 5, 1])[:B] if B > 1 else np.array([4])
     for keep_dh in (False, True):  # with lengths or keep_dh the Python loop runs the same layer
         fast, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=keep_dh)
-        ref, _ = _run(StepOnly(cell), args, up, lengths=lengths, reverse=reverse, keep_dh=keep_dh)
+        ref, _ = _run(cell, args, up, lengths=lengths, reverse=reverse, keep_dh=keep_dh, backend="reference")
         _assert_close(fast, ref, 1e-13)
     for k, v in {**args, **up}.items():  # nothing given was written into
         if v is not None:
@@ -250,15 +236,15 @@ def test_tiny_layers_float32_and_strided_upstream(kind):
     up = {**up, "dout": wide[:, :, 3:]}  # not contiguous
     fast, _ = _run(cell, args, up)
     assert all(v.dtype == np.float32 for v in fast.values())
-    ref, _ = _run(StepOnly(cell), {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
-                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()})
+    ref, _ = _run(cell, {k: None if v is None else v.astype(np.float64) for k, v in args.items()},
+                  {k: None if v is None else v.astype(np.float64) for k, v in up.items()}, backend="reference")
     for k in fast:
         np.testing.assert_allclose(fast[k], ref[k], rtol=2e-5, atol=2e-6, err_msg=k)
 
 
 @pytest.mark.parametrize("shape", [(1536, 512), (7, 3), (130, 65)])  # more and fewer rows than one block
 def test_transposed_copy_equals_numpy_transpose(shape):
-    from bptt.functional.recurrent import transposed
+    from bptt.functional.fast.blas import transposed
 
     W = np.random.default_rng(40).standard_normal(shape)
     T = transposed(W)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import bptt
-from bptt.functional.gru import GRUCell, gru_step_backward, gru_step_forward
+from bptt.functional.cells import get as cell_kind
+from bptt.functional.gru import gru_step_backward, gru_step_forward
 from bptt.functional.recurrent import layer_backward, layer_forward
 
 torch = pytest.importorskip("torch", reason="GRU parity tests need PyTorch (bptt[torch])")
@@ -93,7 +94,7 @@ def test_textbook_form_equations(rng):
 
 def test_textbook_weight_hh_grad_uses_r_times_h(rng):
     """Layer level: dW_hn = Σ_t da_nᵀ (r ⊙ h_{t−1}), not dQᵀ h — checked by FD on the layer functions."""
-    cell = GRUCell(reset_after=False)
+    cell = cell_kind("gru-textbook")
     x, h0 = rng.standard_normal((4, 2, 2)), rng.standard_normal((2, 3))
     W_ih, W_hh, b_ih, b_hh = (rng.standard_normal(s) for s in ((9, 2), (9, 3), (9,), (9,)))
 
@@ -156,8 +157,9 @@ def test_step_functions_finite_differences(rng, reset_after):
 
 
 def test_cell_protocol_attributes():
-    assert (GRUCell().gates, GRUCell().has_cell_state, GRUCell().shared_bias_grad) == (3, False, False)
-    assert GRUCell(reset_after=False).shared_bias_grad is True
+    gru = cell_kind("gru")
+    assert (gru.gates, gru.has_cell_state, gru.shared_bias_grad) == (3, False, False)
+    assert cell_kind("gru-textbook").shared_bias_grad is True
 
 
 # -- options, interop, errors -------------------------------------------------------------

@@ -1,14 +1,14 @@
-"""The compiled gate kernels (:mod:`bptt.functional.kernels`) against the pure-NumPy path.
+"""The compiled gate kernels (:mod:`bptt.functional.fast.kernels`) against the pure-NumPy backend.
 
-test_fast_path.py runs every buffered-loop test on both paths against the
-step protocol; here the two buffered paths are compared directly, and the
-switch itself is tested.
+test_fast_path.py runs every layer test on both paths against the reference
+backend; here the fast backends are compared directly, and the choice
+between them (:func:`bptt.functional.fast.select`) is tested.
 """
 
 import numpy as np
 import pytest
 
-from bptt.functional import kernels
+from bptt.functional.fast import kernels
 
 from test_fast_path import _problem, _run, force_tanh_route
 
@@ -19,13 +19,15 @@ numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bp
 @pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256)])
 def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
     cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
+    tiny = B * H <= kernels.WHOLE_STEP_ELEMENTS
     _, cache = _run(cell, args, up)
-    assert cache.kern is not None
-    assert cache.whole_step == cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
-    assert cache.own_backward_loop  # at every size: the fused backward kernel sums the parts of ∂L/∂h_t
+    assert cache.backend.name == ("whole" if tiny else "fused")
+    assert cache.backend.own_backward_loop  # every size: the fused backward kernel sums the parts of ∂L/∂h_t
+    _, cache = _run(cell, args, up, lengths=np.full(B, 2))  # lengths: the Python loop, whole-step kernel if tiny
+    assert cache.backend.name == "fused" and cache.backend.whole_step == tiny
     with kernels.disabled():
         _, cache = _run(cell, args, up)
-    assert cache.kern is None and not cache.whole_step and not cache.compiled_loop and not cache.own_backward_loop
+    assert cache.backend.name == "numpy" and not cache.backend.own_backward_loop
     assert kernels.enabled()  # the context manager restores the switch
 
 
@@ -39,7 +41,7 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
     lengths = np.array([6, 1, 3, 6, 2, 5, 4, 6, 1, 2, 3, 5])[:B]
     for ln, keep_dh in ((None, True), (lengths, True), (None, False)):  # the last: the cell's own backward loop
         fast, cache = _run(cell, args, up, lengths=ln, keep_dh=keep_dh)
-        assert cache.kern is not None
+        assert cache.backend.name in ("fused", "whole")
         with kernels.disabled():
             ref, _ = _run(cell, args, up, lengths=ln, keep_dh=keep_dh)
         assert fast.keys() == ref.keys()
@@ -53,11 +55,11 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
 def test_elman_whole_sequence_loop_only_for_the_tiniest_fused_backward_at_every_size(kind, B, H, dtype):
     cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=14)
     fast, cache = _run(cell, args, up)
-    assert cache.compiled_loop == (B * H <= kernels.WHOLE_STEP_ELEMENTS)
-    assert cache.own_backward_loop  # larger layers: one kernel (dA = (dh + dout) ⊙ f') and the GEMM per step
+    assert cache.backend.name == ("whole" if B * H <= kernels.WHOLE_STEP_ELEMENTS else "fused")
+    assert cache.backend.own_backward_loop  # larger layers: one kernel (dA = (dh + dout) ⊙ f') and the GEMM per step
     with kernels.disabled():
         ref, cache = _run(cell, args, up)
-    assert not cache.compiled_loop and not cache.own_backward_loop
+    assert cache.backend.name == "numpy" and not cache.backend.own_backward_loop
     tol = 1e-13 if dtype == np.float64 else 2e-6
     for k in fast:
         np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)
@@ -116,7 +118,7 @@ def test_without_numba_the_numpy_path_runs(monkeypatch):
     monkeypatch.setattr(kernels, "_state", {"kernels": None, "tried": False, "off": False})
     assert not kernels.available() and not kernels.enabled() and kernels.get() is None
     without, cache = _run(cell, args, up)
-    assert cache.kern is None
+    assert cache.backend.name == "numpy"
     for k in with_numba:
         np.testing.assert_allclose(without[k], with_numba[k], rtol=1e-13, atol=1e-13, err_msg=k)
 
@@ -147,4 +149,4 @@ def test_float64_tanh_through_exp_only_without_avx512_tanh_and_from_256_elements
                                     (4, 20, np.float64, False)):
             cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=16)
             _, cache = _run(cell, args, up)
-            assert cache.tanh_by_exp is by_exp, (kind, B, H, dtype)
+            assert cache.state.tanh_by_exp is by_exp, (kind, B, H, dtype)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import bptt
-from bptt.functional.lstm import LSTMCell, lstm_step_backward, lstm_step_forward
+from bptt.functional.cells import get as cell_kind
+from bptt.functional.lstm import lstm_step_backward, lstm_step_forward
 
 torch = pytest.importorskip("torch", reason="LSTM parity tests need PyTorch (bptt[torch])")
 from bptt.interop.torch import compare, from_torch, to_torch  # noqa: E402
@@ -159,7 +160,7 @@ def test_step_function_is_one_step_of_the_module(rng):
 
 
 def test_cell_protocol_attributes():
-    cell = LSTMCell()
+    cell = cell_kind("lstm")
     assert (cell.gates, cell.has_cell_state, cell.shared_bias_grad) == (4, True, True)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import bptt
 from bptt.functional.recurrent import layer_backward, layer_forward
-from bptt.functional.rnn import ElmanCell, rnn_step_backward, rnn_step_forward
+from bptt.functional.rnn import rnn_step_backward, rnn_step_forward
 
 RTOL = 1e-7
 
@@ -86,7 +86,7 @@ def test_layer_loop_equals_repeated_step_function(rng):
     T, B = 4, 2
     x, h0 = rng.standard_normal((T, B, 3)), rng.standard_normal((B, 4))
     W_ih, W_hh, b_ih, b_hh = rng.standard_normal((4, 3)), rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal(4)
-    out, hT, _, cache = layer_forward(ElmanCell("tanh"), x, h0, None, W_ih, W_hh, b_ih, b_hh)
+    out, hT, _, cache = layer_forward("rnn-tanh", x, h0, None, W_ih, W_hh, b_ih, b_hh)
     h, caches = h0, []
     for t in range(T):
         h, c = rnn_step_forward(x[t], h, W_ih, W_hh, b_ih, b_hh)
@@ -120,7 +120,7 @@ def test_keep_dh_gives_total_gradient_of_each_state(rng):
     T, B, H = 3, 1, 2
     x = rng.standard_normal((T, B, 2))
     W_ih, W_hh, b = rng.standard_normal((H, 2)), rng.standard_normal((H, H)), rng.standard_normal(H)
-    cell = ElmanCell("tanh")
+    cell = "rnn-tanh"
     out, _, _, cache = layer_forward(cell, x, np.zeros((B, H)), None, W_ih, W_hh, b, b)
     w = rng.standard_normal(out.shape)
     dh = layer_backward(w, None, None, cache, keep_dh=True)["dh"]

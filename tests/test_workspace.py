@@ -1,4 +1,4 @@
-"""Buffers reused across calls (:class:`bptt.functional.recurrent.Workspace`).
+"""Buffers reused across calls (:class:`bptt.functional.fast.workspace.Workspace`).
 
 A workspace may hand an array out again only when nothing else references it.
 These tests hold on to results of earlier calls (outputs, caches, cell states)
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bptt
-from bptt.functional.recurrent import Workspace
+from bptt.functional.fast.workspace import Workspace
 
 BIG = (64, 32, 64)  # 512 KiB in float64: above the workspace's size floor
 

@@ -173,3 +173,52 @@ def gradcheck(
         for name, p in target.named_parameters():
             result.rows.append(compare_arrays(name, param_grads[name], _numeric_grad(loss, p.data, eps)))
     return result
+
+
+@dataclass
+class BackendRow:
+    """One backend's largest relative difference from the reference backend over every output and gradient."""
+
+    backend: str
+    max_rel: float
+
+
+def compare_backends(module: Any, inputs: Sequence[Any], kwargs: dict | None = None, seed: int = 0
+                     ) -> tuple[str, list[BackendRow]]:
+    """Run a recurrent module on every backend available here against the reference backend.
+
+    Same inputs and random upstream gradients for each; returns the backend that
+    ``backend="auto"`` chose for the module's first layer and one row per other backend.
+    The module's ``backend`` is restored afterwards.
+    """
+    from .functional.fast import available
+
+    kwargs = kwargs or {}
+    saved = module.backend
+
+    def run(backend: str) -> tuple[list, str]:
+        module.backend = backend
+        module.zero_grad()
+        out = module(*inputs, **kwargs)
+        rng = np.random.default_rng(seed)
+        up = _unflatten(out, [rng.standard_normal(a.shape).astype(a.dtype) if _is_float_array(a) else None
+                              for a in _flatten(out)])
+        ran = module._cache["caches"][0].backend.name
+        grads = module.backward(*up)
+        arrays = _flatten(out) + _flatten(grads) + [p.grad.copy() for p in module.parameters()]
+        return [np.array(a, copy=True) for a in arrays if a is not None], ran
+
+    try:
+        ref, _ = run("reference")
+        auto = run("auto")[1]
+        rows = []
+        for name in available(module.cell):
+            if name == "reference" or (name == "whole" and kwargs.get("lengths") is not None):
+                continue
+            got, _ = run(name)
+            rel = max(float(np.max(np.abs(g - r)) / max(float(np.max(np.abs(r))), 1e-300)) if r.size else 0.0
+                      for g, r in zip(got, ref))
+            rows.append(BackendRow(name, rel))
+    finally:
+        module.backend = saved
+    return auto, rows

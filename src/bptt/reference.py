@@ -43,12 +43,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_array, check_choice
+from .functional import cells as _cells
 from .functional.activations import sigmoid
 
 Array = np.ndarray
 
-CELLS = ("rnn", "lstm", "gru")
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 PARAM_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh")
 
 
@@ -117,25 +116,38 @@ def _gru_step(P, s, W_hh, b_hh, H, nonlinearity):
     return h_new, {"A": A, "dP": dP, "dQ": dQ, "h_prev": h, "values": {"r": r, "z": z, "n": n}}
 
 
-_STEPS = {"rnn": _elman_step, "lstm": _lstm_step, "gru": _gru_step}
+JACOBIAN_STEPS = {"rnn": _elman_step, "lstm": _lstm_step, "gru": _gru_step}  # by cell family
+GATES = {kind.family: kind.gates for kind in _cells.CELLS.values()}  # gate blocks per family, from the registry
+
+
+def kind_of(cell: str, nonlinearity: str = "tanh") -> _cells.CellKind:
+    """The registry's cell kind for ``cell`` (a family "rnn"/"lstm"/"gru" with ``nonlinearity`` for
+    the Elman one, or a registry name such as "rnn-relu"); only torch's GRU form has Jacobians here."""
+    if cell == "rnn":
+        check_choice("nonlinearity", nonlinearity, tuple(_ACT))
+        return _cells.for_module("rnn", nonlinearity=nonlinearity)
+    kind = _cells.get(cell)
+    if not kind.reset_after:
+        raise ValueError(f"cell: the sum over paths is written for torch's GRU form, got {cell!r}")
+    return kind
 
 
 def state_size(cell: str, hidden_size: int) -> int:
     """S: H for the Elman RNN and the GRU, 2H for the LSTM (s = [h; c])."""
-    return 2 * hidden_size if cell == "lstm" else hidden_size
+    return kind_of(cell).state_size(hidden_size)
 
 
 def _check(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
-    check_choice("cell", cell, CELLS)
+    kind = kind_of(cell)
     check_array("x", x, ndim=3)
     T, B, I = x.shape
-    G = GATES[cell]
+    G = kind.gates
     check_array("W_hh", W_hh, ndim=2)
     H = W_hh.shape[1]
     check_array("W_hh", W_hh, shape=(G * H, H))
     check_array("W_ih", W_ih, shape=(G * H, I))
     check_array("h0", h0, shape=(B, H))
-    if cell == "lstm":
+    if kind.has_cell_state:
         if c0 is None:
             raise ValueError("c0: the LSTM needs an initial cell state of shape (B, H), got None")
         check_array("c0", c0, shape=(B, H))
@@ -184,15 +196,16 @@ def trace_forward(
 ) -> Trace:
     """Run the layer forward literally, one sequence and one step at a time, keeping every Jacobian."""
     T, B, I, H, G = _check(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh)
-    if cell == "rnn":
-        check_choice("nonlinearity", nonlinearity, tuple(_ACT))
+    kind = kind_of(cell, nonlinearity)
+    nonlinearity = kind.nonlinearity
+    cell = kind.family
     zero = np.zeros(G * H, dtype=x.dtype)
     bi = zero if b_ih is None else b_ih
     bh = zero if b_hh is None else b_hh
-    step = _STEPS[cell]
+    step = kind.jacobian_step
     states, locals_ = [], []
     for b in range(B):
-        s = np.concatenate([h0[b], c0[b]]) if cell == "lstm" else h0[b].copy()
+        s = np.concatenate([h0[b], c0[b]]) if kind.has_cell_state else h0[b].copy()
         seq_s, seq_l = [s], []
         for t in range(T):
             P = W_ih @ x[t, b] + bi
@@ -290,10 +303,11 @@ def reference_bptt(
     :func:`bptt.functional.recurrent.layer_backward`'s.
     """
     T, B, I, H, G = _check(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    has_c = kind_of(cell).has_cell_state
     for name, g, shape in (("dout", dout, (T, B, H)), ("dh_T", dh_T, (B, H)), ("dc_T", dc_T, (B, H))):
         if g is not None:
             check_array(name, g, shape=shape)
-    if dc_T is not None and cell != "lstm":
+    if dc_T is not None and not has_c:
         raise ValueError(f"dc_T: only the LSTM has a cell state, got cell={cell!r}")
     tr = trace_forward(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh, nonlinearity)
     S = state_size(cell, H)
@@ -338,14 +352,14 @@ def reference_bptt(
     out = {
         "dx": dx,
         "dh0": ds0[:, :H],
-        "dc0": ds0[:, H:] if cell == "lstm" else None,
+        "dc0": ds0[:, H:] if has_c else None,
         "dW_ih": grads["W_ih"],
         "dW_hh": grads["W_hh"],
         "db_ih": grads["b_ih"] if has_bias else None,
         "db_hh": grads["b_hh"] if has_bias else None,
         "dh": ds[:, :, :H],
     }
-    if cell == "lstm":
+    if has_c:
         out["dc"] = ds[:, :, H:]
     paths = []
     if keep_paths:
@@ -410,25 +424,12 @@ def efficient_bptt(
     dh_T: Array | None = None,
     dc_T: Array | None = None,
     nonlinearity: str = "tanh",
+    backend: str = "reference",
 ) -> dict[str, Array | None]:
-    """The same gradients from bptt's efficient recursion (``layer_backward(keep_dh=True)``)."""
+    """The same gradients from bptt's layer loop (``layer_backward(keep_dh=True)``) on ``backend``:
+    the readable reference backend by default (see :mod:`bptt.functional.fast` for the others)."""
     from .functional.recurrent import layer_backward, layer_forward
 
-    _, _, _, cache = layer_forward(make_cell(cell, nonlinearity), x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    kind = kind_of(cell, nonlinearity)
+    _, _, _, cache = layer_forward(kind, x, h0, c0, W_ih, W_hh, b_ih, b_hh, backend=backend)
     return layer_backward(dout, dh_T, dc_T, cache, keep_dh=True)
-
-
-def make_cell(cell: str, nonlinearity: str = "tanh"):
-    """The functional-core cell object for ``cell`` ("rnn", "lstm", "gru")."""
-    check_choice("cell", cell, CELLS)
-    if cell == "rnn":
-        from .functional.rnn import ElmanCell
-
-        return ElmanCell(nonlinearity)
-    if cell == "lstm":
-        from .functional import lstm
-
-        return lstm.LSTMCell()
-    from .functional import gru
-
-    return gru.GRUCell()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .functional.recurrent import layer_backward, layer_forward
-from .functional.rnn import ElmanCell
 from .nn import RNN, CrossEntropyLoss, Linear, Sigmoid, SumSquaresLoss
 
 # Numbers as printed in seed 000 (4 decimals, torch float32, loss in full).
@@ -99,8 +98,8 @@ def seed_000(dtype=np.float32) -> list[Comparison]:
 
     # ∂L/∂h_t for every step (what h_t.retain_grad() shows): the functional core keeps them.
     p = rnn.state_dict()
-    _, _, _, cache = layer_forward(ElmanCell("tanh"), x[:, None, :], h0, None, p["weight_ih_l0"],
-                                   p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
+    _, _, _, cache = layer_forward("rnn-tanh", x[:, None, :], h0, None, p["weight_ih_l0"],
+                                   p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"], backend="reference")
     dh = layer_backward(dout[:, None, :], None, None, cache, keep_dh=True)["dh"][:, 0, :]
 
     col = lambda a: np.asarray(a).reshape(-1, 1)  # noqa: E731 - the seed prints column vectors

@@ -83,12 +83,20 @@ def _build(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..gradcheck import gradcheck
+    from ..gradcheck import compare_backends, gradcheck
 
     m, inputs, kwargs = _build(args)
     names = ["x", "h0", "c0"] if args.cell == "lstm" else ["x", "h0"]
     fd = gradcheck(m, inputs, kwargs=kwargs, seed=args.seed, input_names=names)
     ok = fd.passed(1e-7)
+    if hasattr(m, "backend"):  # recurrent layers: every backend against the readable reference
+        auto, rows = compare_backends(m, inputs, kwargs, seed=args.seed)
+        ok &= all(r.max_rel <= 1e-12 for r in rows)
+        print(f"backend that ran: {auto} (chosen by bptt.functional.fast.select; "
+              "'reference' runs the readable step pair)")
+        print_table("backends vs the reference (tolerance 1e-12 rel)", ["backend", "max rel err"],
+                    [[r.backend, f"{r.max_rel:.2e}"] for r in rows],
+                    [None if r.max_rel <= 1e-12 else "red" for r in rows])
     print_table(f"{m!r}: analytic vs central finite differences (float64, tolerance 1e-7 rel)",
                 ["array", "shape", "max abs err", "max rel err"],
                 [[r.name, r.shape, f"{r.max_abs:.2e}", f"{r.max_rel:.2e}"] for r in fd.rows],

@@ -32,7 +32,7 @@ from .._checks import as_dtype, check_choice, check_positive_int
 from ..functional.activations import get_activation
 from ..functional.losses import cross_entropy_backward, cross_entropy_forward, softmax
 from ..functional.recurrent import layer_backward, layer_forward
-from ..reference import GATES, make_cell, reference_bptt
+from ..reference import GATES, kind_of, reference_bptt
 
 Array = np.ndarray
 
@@ -240,10 +240,10 @@ def trace(net: Network, paths: bool = False) -> dict:
     h0 = p["h0"][None, :]
     c0 = p["c0"][None, :] if cell == "lstm" else None
     b_hh = np.zeros(G * nh, dtype=dt)
-    cellobj = make_cell(cell, net.nonlinearity if cell == "rnn" else "tanh")
+    kind = kind_of(cell, net.nonlinearity if cell == "rnn" else "tanh")
 
-    # Forward (efficient core) and output layer, step by step.
-    out, _, _, cache = layer_forward(cellobj, x3, h0, c0, p["U"], p["W"], p["b"], b_hh)
+    # Forward (the readable reference backend: the step pair the learner reads) and output layer.
+    out, _, _, cache = layer_forward(kind, x3, h0, c0, p["U"], p["W"], p["b"], b_hh, backend="reference")
     h = out[:, 0, :]  # (T, nh)
     o = h @ p["V"].T + p["c"]  # (T, ny)
     y = softmax(o, axis=-1)

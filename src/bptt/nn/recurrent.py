@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_array, check_choice, check_positive_int, check_probability, to_numpy
-from ..functional.gru import GRUCell
-from ..functional.lstm import LSTMCell
-from ..functional.recurrent import Cell, LayerCache, Workspace, layer_backward, layer_forward
-from ..functional.rnn import ElmanCell
+from ..functional import cells
+from ..functional.cells import CellKind
+from ..functional.fast import check_backend
+from ..functional.recurrent import LayerCache, Workspace, layer_backward, layer_forward
 from .linear import _require_cache
 from .module import Module
 
@@ -58,8 +58,10 @@ class RNNBase(Module):
         dtype: Any = np.float32,
         seed: Any = None,
         learn_initial_state: bool = False,
+        backend: str = "auto",
     ) -> None:
         super().__init__(dtype)
+        self.backend = check_backend(backend)
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
@@ -77,7 +79,7 @@ class RNNBase(Module):
         # Indexed layer * D + direction, like h0; built once, since every forward and backward reads them.
         self._param_names = [self._make_names(layer, d) for layer in range(self.num_layers)
                              for d in range(self.num_directions)]
-        self.cell: Cell = self._make_cell()
+        self.cell: CellKind = self._make_cell()
         self._init_parameters()
         if self.learn_initial_state:
             # Trainable h0 (and c0), shared by every sequence of a batch; zeros = torch's default state.
@@ -90,7 +92,7 @@ class RNNBase(Module):
         self._workspaces = [Workspace() for _ in range(self.num_layers * self.num_directions)]
 
     # -- structure ----------------------------------------------------------
-    def _make_cell(self) -> Cell:  # pragma: no cover - abstract
+    def _make_cell(self) -> CellKind:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @property
@@ -210,6 +212,7 @@ class RNNBase(Module):
                 out, h, c, cache = layer_forward(
                     self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
                     *self._layer_params(layer, d), lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
+                    backend=self.backend,
                 )
                 outs.append(out)
                 caches.append(cache)
@@ -321,6 +324,8 @@ class RNNBase(Module):
             s += ", bidirectional=True"
         if self.learn_initial_state:
             s += ", learn_initial_state=True"
+        if self.backend != "auto":
+            s += f", backend={self.backend!r}"
         return s + f", dtype={self.dtype}"
 
 
@@ -344,15 +349,16 @@ class RNN(RNNBase):
         dtype: Any = np.float32,
         seed: Any = None,
         learn_initial_state: bool = False,
+        backend: str = "auto",
     ) -> None:
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu", "sigmoid"))
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state,
+            learn_initial_state, backend,
         )
 
-    def _make_cell(self) -> Cell:
-        return ElmanCell(self.nonlinearity)
+    def _make_cell(self) -> CellKind:
+        return cells.for_module("rnn", nonlinearity=self.nonlinearity)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
@@ -401,6 +407,7 @@ class LSTM(RNNBase):
         seed: Any = None,
         forget_bias: float | None = None,
         learn_initial_state: bool = False,
+        backend: str = "auto",
     ) -> None:
         if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)):
             raise TypeError(f"proj_size: expected an int (0 = no projection), got {type(proj_size).__name__} {proj_size!r}")
@@ -422,11 +429,11 @@ class LSTM(RNNBase):
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state,
+            learn_initial_state, backend,
         )
 
-    def _make_cell(self) -> Cell:
-        return LSTMCell()
+    def _make_cell(self) -> CellKind:
+        return cells.get("lstm")
 
     def _init_parameters(self) -> None:
         super()._init_parameters()
@@ -510,15 +517,16 @@ class GRU(RNNBase):
         seed: Any = None,
         reset_after: bool = True,
         learn_initial_state: bool = False,
+        backend: str = "auto",
     ) -> None:
         self.reset_after = _check_bool("reset_after", reset_after)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state,
+            learn_initial_state, backend,
         )
 
-    def _make_cell(self) -> Cell:
-        return GRUCell(self.reset_after)
+    def _make_cell(self) -> CellKind:
+        return cells.for_module("gru", reset_after=self.reset_after)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")

@@ -142,14 +142,15 @@ def decay_rate(norms: np.ndarray) -> float:
 def efficient_check(kind: str, prof: dict[str, Any]) -> float:
     """max relative difference between the Jacobian-product ∂L/∂h_k and ``layer_backward(keep_dh=True)``."""
     from ...functional.recurrent import layer_backward, layer_forward
-    from ...reference import make_cell
+    from ...reference import kind_of
 
     cell, nl = _cell_of(kind)
     L, x, g = prof["layer"], prof["x"], prof["g"]
     T, B, _ = x.shape
     H = L["W_hh"].shape[1]
     c0 = np.zeros((B, H)) if cell == "lstm" else None
-    _, _, _, cache = layer_forward(make_cell(cell, nl), x, np.zeros((B, H)), c0, L["W_ih"], L["W_hh"], L["b_ih"], L["b_hh"])
+    _, _, _, cache = layer_forward(kind_of(cell, nl), x, np.zeros((B, H)), c0, L["W_ih"], L["W_hh"], L["b_ih"],
+                                   L["b_hh"], backend="reference")
     eff = layer_backward(None, g[:, :H], None if c0 is None else np.zeros((B, H)), cache, keep_dh=True)
     ref = prof["back"][1:, :, :H]
     scale = np.max(np.abs(ref), axis=(1, 2), keepdims=True) + 1e-300

@@ -409,14 +409,14 @@ def gru_backward_seq(dout, dh, P, Hs, Q, dP, dQ, W_hh, zero, gz):
 def state_grad(d, S):
     """∂L/∂(final state) as the loops take it: a C-contiguous copy they may write (zeros when None)."""
     if d is None:
-        return np.zeros((S.B, S.hidden), dtype=S.dtype)
+        return np.zeros((S.B, S.H), dtype=S.dtype)
     return np.array(d, dtype=S.dtype, order="C")
 
 
 def outputs_grad(dout, S):
     """dout as the loops take it: C-contiguous in the layer's dtype, or no steps when None."""
     if dout is None:
-        return np.empty((0, S.B, S.hidden), dtype=S.dtype)
+        return np.empty((0, S.B, S.H), dtype=S.dtype)
     return np.ascontiguousarray(dout, dtype=S.dtype)
 
 

@@ -1,0 +1,146 @@
+"""Fast backends of the Elman RNN: h_t = f(P_t + h_{t−1} W_hhᵀ), P_t = x_t W_ihᵀ + b_ih + b_hh.
+
+The equations and the readable step pair are in :mod:`bptt.functional.rnn`.
+
+* :class:`ElmanNumpy`: step t is three NumPy calls, ``H[t+1] = f(H[t] W_hhᵀ + P[t])``
+  written in place; backward forms f'(a) = f'(h) for every step at once, then per
+  step ``dA_t = g_t ⊙ f'_t`` and ``dh_{t−1} = dA_t W_hh``. In float64 from
+  B·H = 256 on, where NumPy's tanh has no AVX-512 loop, tanh runs as
+  2 / (1 + e^{−2a}) − 1 (W_ih, W_hh, bias scaled by −2, exactly): its exp is 2–3×
+  cheaper than its tanh, which pays for the three extra calls. The sigmoid runs
+  as σ(a) = ½·tanh(a/2) + ½ with the weights halved beforehand (exact).
+* :class:`ElmanFused` (numba): the same forward; a backward step is one kernel,
+  ``dA_t = (dh + dout_t) ⊙ f'_t``, and the GEMM.
+* :class:`ElmanWhole` (numba, tiniest layers): every step of the forward and of the
+  backward in one compiled call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .blas import transposed
+from .cpu import tanh_float64_is_avx512
+from .layer import Buffered, LayerState
+
+Array = np.ndarray
+
+_KIND = {"tanh": 0, "relu": 1, "sigmoid": 2}  # the nonlinearity as kernels.rnn_forward_seq takes it
+
+
+@dataclass(eq=False)
+class ElmanState(LayerState):
+    nonlinearity: str = "tanh"
+    tanh_by_exp: bool = False  # float64 tanh as 2 / (1 + e^{−2a}) − 1
+    kern: object = None  # the compiled kernels (fused backends)
+
+
+class ElmanNumpy(Buffered):
+    """Elman RNN, pure NumPy in place."""
+
+    State = ElmanState
+    exp_tanh = True  # may take the float64 tanh-by-exp route (the compiled loop computes tanh itself)
+
+    def prepare(self, S: ElmanState, cell) -> None:
+        S.nonlinearity = nl = cell.nonlinearity
+        b = None if S.b_ih is None else S.b_ih + S.b_hh
+        S.tanh_by_exp = (self.exp_tanh and nl == "tanh" and S.dtype == np.float64 and S.B * S.H >= 256
+                         and not tanh_float64_is_avx512())
+        if nl == "sigmoid":
+            half = S.dtype.type(0.5)
+            S.W_in = S.W_ih * half
+            S.W_hh_T = transposed(S.W_hh, half)
+            S.b_in = None if b is None else b * half
+        elif S.tanh_by_exp:
+            m2 = S.dtype.type(-2)
+            S.W_in = S.W_ih * m2
+            S.W_hh_T = transposed(S.W_hh, m2)
+            S.b_in = None if b is None else b * m2
+        else:
+            S.W_hh_T = transposed(S.W_hh)
+            S.b_in = b
+
+    def uses_exp(self, S: ElmanState) -> bool:
+        return S.tanh_by_exp  # only the float64 tanh-by-exp route calls exp
+
+    def step(self, t: int, S: ElmanState) -> None:
+        h = S.Hs[t + 1]
+        np.dot(S.Hs[t], S.W_hh_T, out=h)
+        np.add(h, S.P[t], out=h)
+        nl = S.nonlinearity
+        if S.tanh_by_exp:
+            np.exp(h, out=h)
+            np.add(h, 1, out=h)
+            np.divide(2, h, out=h)
+            np.subtract(h, 1, out=h)
+        elif nl == "tanh":
+            np.tanh(h, out=h)
+        elif nl == "relu":
+            np.maximum(h, 0, out=h)
+        elif nl == "sigmoid":
+            np.tanh(h, out=h)
+            h *= 0.5
+            h += 0.5
+
+    def prepare_backward(self, S: ElmanState) -> None:
+        S.dP = S.dQ = S.empty("dP", S.Hs[1:].shape, S.dtype)  # f'(a_t) for every step, then dA_t in place
+        S.dh_buf = np.empty((2,) + S.Hs.shape[1:], dtype=S.dtype)
+
+    def factors(self, S: ElmanState, t0: int, t1: int) -> None:
+        Y, D = S.Hs[t0 + 1:t1 + 1], S.dP[t0:t1]
+        nl = S.nonlinearity
+        if nl == "tanh":
+            np.multiply(Y, Y, out=D)
+            np.subtract(1, D, out=D)
+        elif nl == "sigmoid":
+            np.subtract(1, Y, out=D)
+            D *= Y
+        else:  # relu
+            np.greater(Y, 0, out=D)
+
+    def step_back(self, t: int, g: Array, dc, S: ElmanState):
+        d = S.dP[t]
+        np.multiply(g, d, out=d)
+        return np.dot(d, S.W_hh, out=S.dh_buf[t & 1]), None
+
+
+class ElmanFused(ElmanNumpy):
+    """Elman RNN with numba: NumPy forward, one kernel and the GEMM per backward step."""
+
+    name = "fused"
+    own_backward_loop = True
+
+    def prepare(self, S: ElmanState, cell) -> None:
+        super().prepare(S, cell)
+        S.kern = kernels.get()
+
+    def backward_loop(self, S: ElmanState, dout, dh, dc):
+        kern = S.kern
+        dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
+        dout = kernels.outputs_grad(dout, S)
+        W_hh = S.W_hh
+        buf = np.zeros((3, S.B, S.H), dtype=S.dtype)  # zeros, then dh of alternate steps
+        for t in self.backward_steps(S):
+            kern.elman_backward(dh, kernels.step_rows(dout, t, buf[0]), S.dP[t])  # dA_t = (dh + dout_t) ⊙ f'_t
+            dh = np.dot(S.dP[t], W_hh, out=buf[1 + (t & 1)])
+        return dh, None
+
+
+class ElmanWhole(ElmanFused):
+    """Elman RNN with numba, tiniest layers: each unmasked loop is one compiled call."""
+
+    name = "whole"
+    compiled = True
+    exp_tanh = False
+
+    def forward_loop(self, S: ElmanState) -> None:
+        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity])
+
+    def backward_loop(self, S: ElmanState, dout, dh, dc):
+        dh = kernels.state_grad(dh, S)
+        dout = kernels.outputs_grad(dout, S)
+        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity])
+        return dh, None

@@ -1,0 +1,192 @@
+"""Fast backends of torch's GRU (``reset_after=True``; equations and the readable step pair:
+:mod:`bptt.functional.gru`). The textbook form (``reset_after=False``) runs on the reference backend.
+
+* :class:`GRUNumpy`: the r, z rows of W_ih, W_hh and their biases are scaled by −1 and
+  the n rows (b_hn included) by −2, exactly, so that σ(a) = 1 / (1 + e^{−a}) and
+  tanh(u) = 2 / (1 + e^{−2u}) − 1 are each one ``exp``. P[t] keeps [r, z, n],
+  ``S.Q[t]`` the recurrent projection (its n block −2·q_n). Backward forms for all
+  steps at once F = [da_r, da_z, da_n] / dh and FQ = [da_r, da_z, r ⊙ da_n] / dh, so a
+  step is ``dP_t = g_t ⊙ F_t``, ``dQ_t = g_t ⊙ FQ_t``, ``dh_{t−1} = dQ_t W_hh + g_t ⊙ z``.
+* :class:`GRUFused` (numba): the arithmetic between GEMM and ``exp`` fused in
+  :mod:`.kernels`; a backward step is one kernel (summing the recurrent part, the direct
+  part g ⊙ z and dout_t) and the GEMM. ``whole_step``: the exp inside the kernel too.
+* :class:`GRUWhole` (numba, tiniest layers): every unmasked step in one compiled call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .blas import gate_scale, transposed
+from .layer import Buffered, LayerState
+
+Array = np.ndarray
+
+
+@dataclass(eq=False)
+class GRUState(LayerState):
+    Q: Array | None = None  # the recurrent projection of every step (T, B, 3H), n block −2·q_n
+    tmp: Array | None = None  # (B, H) scratch
+    b_hn: Array | None = None  # −2·b_hn, or None without bias
+    b_hn_k: Array | None = None  # −2·b_hn, or zeros (the kernels' form)
+    F3: Array | None = None  # backward factors (NumPy backend)
+    FQ3: Array | None = None
+    z: Array | None = None
+    zero: Array | None = None
+    kern: object = None  # the compiled kernels (fused backends)
+
+
+class GRUNumpy(Buffered):
+    """torch's GRU, pure NumPy in place (one exp per gate group)."""
+
+    State = GRUState
+
+    def prepare(self, S: GRUState, cell) -> None:
+        T, B, H, dt = S.T, S.B, S.H, S.dtype
+        scale = gate_scale((-1, -1, -2), H, dt)
+        S.W_in = S.W_ih * scale
+        S.W_hh_T = transposed(S.W_hh, scale)
+        if S.b_ih is not None:
+            b_all = S.b_ih.copy()
+            b_all[:2 * H] += S.b_hh[:2 * H]  # b_hn stays in the step: r multiplies it
+            S.b_in = b_all * scale[:, 0]
+            S.b_hn = S.b_hh[2 * H:] * scale[2 * H:, 0]
+        S.Q = S.empty("Q", (T, B, 3 * H), dt)
+        S.tmp = np.empty((B, H), dtype=dt)
+
+    def step(self, t: int, S: GRUState) -> None:
+        H = S.H
+        a, q, tmp = S.P[t], S.Q[t], S.tmp
+        np.dot(S.Hs[t], S.W_hh_T, out=q)
+        rz, qn, n = a[:, :2 * H], q[:, 2 * H:], a[:, 2 * H:]
+        np.add(rz, q[:, :2 * H], out=rz)  # −a_r, −a_z
+        np.exp(rz, out=rz)
+        np.add(rz, 1, out=rz)
+        np.divide(1, rz, out=rz)  # r, z
+        if S.b_hn is not None:
+            np.add(qn, S.b_hn, out=qn)  # −2 q_n = −2 (W_hn h + b_hn)
+        np.multiply(rz[:, :H], qn, out=tmp)
+        np.add(n, tmp, out=n)  # −2 (P_n + r ⊙ q_n)
+        np.exp(n, out=n)
+        np.add(n, 1, out=n)
+        np.divide(2, n, out=n)
+        np.subtract(n, 1, out=n)  # n = tanh(P_n + r ⊙ q_n)
+        h = S.Hs[t + 1]
+        np.subtract(S.Hs[t], n, out=h)
+        np.multiply(h, rz[:, H:], out=h)
+        np.add(h, n, out=h)  # h' = n + z ⊙ (h − n)
+
+    def prepare_backward(self, S: GRUState) -> None:
+        T, B, H, dt = S.T, S.B, S.H, S.dtype
+        S.dP = S.empty("dP", (T, B, 3 * H), dt)  # factors, then dP in place
+        S.dQ = S.empty("dQ", (T, B, 3 * H), dt)  # factors, then dQ in place
+        S.F3, S.FQ3 = S.dP.reshape(T, B, 3, H), S.dQ.reshape(T, B, 3, H)
+        S.z = S.P[..., H:2 * H]
+        S.dh_buf = np.empty((2, B, H), dtype=dt)
+
+    def factors(self, S: GRUState, t0: int, t1: int) -> None:
+        H = S.H
+        A, F, FQ = S.P[t0:t1], S.dP[t0:t1], S.dQ[t0:t1]
+        r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
+        Fr, Fz, Fn, FQn = F[..., :H], F[..., H:2 * H], F[..., 2 * H:], FQ[..., 2 * H:]
+        np.multiply(n, n, out=Fn)
+        np.subtract(1, Fn, out=Fn)
+        np.subtract(1, z, out=Fz)
+        Fn *= Fz  # (1 − z)(1 − n²)
+        np.multiply(Fz, z, out=Fz)
+        np.subtract(S.Hs[t0:t1], n, out=FQn)
+        Fz *= FQn  # (h − n) z(1 − z)
+        np.subtract(1, r, out=Fr)
+        Fr *= r
+        Fr *= S.Q[t0:t1, :, 2 * H:]
+        Fr *= S.dtype.type(-0.5)  # S.Q holds −2 q_n
+        Fr *= Fn  # q_n r(1 − r)(1 − z)(1 − n²)
+        FQ[..., :2 * H] = F[..., :2 * H]
+        np.multiply(r, Fn, out=FQn)
+
+    def step_back(self, t: int, g: Array, dc, S: GRUState):
+        g3 = g[:, None, :]
+        F3, FQ3 = S.F3[t], S.FQ3[t]
+        np.multiply(g3, F3, out=F3)
+        np.multiply(g3, FQ3, out=FQ3)
+        dh = np.dot(S.dQ[t], S.W_hh, out=S.dh_buf[t & 1])
+        tmp = S.tmp
+        np.multiply(g, S.z[t], out=tmp)
+        np.add(dh, tmp, out=dh)
+        return dh, None
+
+
+class GRUFused(GRUNumpy):
+    """torch's GRU with numba: fused gate kernels around NumPy's GEMM and exp."""
+
+    name = "fused"
+    own_backward_loop = True
+
+    def __init__(self, whole_step: bool = False) -> None:
+        self.whole_step = whole_step  # tiny layers: exp inside the kernel, one kernel per forward step
+
+    def prepare(self, S: GRUState, cell) -> None:
+        super().prepare(S, cell)
+        S.kern = kernels.get()
+        S.b_hn_k = np.zeros(S.H, dtype=S.dtype) if S.b_hn is None else S.b_hn
+
+    factors = Buffered.factors  # the fused backward step needs no factors
+
+    def step(self, t: int, S: GRUState) -> None:
+        a, q, kern = S.P[t], S.Q[t], S.kern
+        np.dot(S.Hs[t], S.W_hh_T, out=q)
+        if self.whole_step:
+            kern.gru_step(a, q, S.b_hn_k, S.Hs[t], S.Hs[t + 1])
+            return
+        rz, n = a[:, :2 * S.H], a[:, 2 * S.H:]
+        np.add(rz, q[:, :2 * S.H], out=rz)  # −a_r, −a_z
+        np.exp(rz, out=rz)
+        kern.gru_gates(a, q, S.b_hn_k)
+        np.exp(n, out=n)
+        kern.gru_out(a, S.Hs[t], S.Hs[t + 1])
+
+    def prepare_backward(self, S: GRUState) -> None:
+        super().prepare_backward(S)
+        S.zero = np.zeros((S.B, S.H), dtype=S.dtype)  # the kernel's other parts of ∂L/∂h_t, when given whole
+
+    def step_back(self, t: int, g: Array, dc, S: GRUState):
+        S.kern.gru_backward(g, S.zero, S.zero, S.P[t], S.Hs[t], S.Q[t], S.dP[t], S.dQ[t], S.tmp)
+        dh = np.dot(S.dQ[t], S.W_hh, out=S.dh_buf[t & 1])
+        return np.add(dh, S.tmp, out=dh), None
+
+    def backward_loop(self, S: GRUState, dout, dh, dc):
+        dh = kernels.state_grad(dh, S)  # ∂L/∂h_T in, ∂L/∂h0 out
+        buf = np.zeros((3, S.B, S.H), dtype=S.dtype)
+        zero, gz = buf[0], buf[1:]  # gz: g ⊙ z of step t+1 and of step t, alternating
+        dout = kernels.outputs_grad(dout, S)
+        kern, W_hh = S.kern.gru_backward, S.W_hh
+        for t in range(S.T - 1, -1, -1):
+            # ∂L/∂h_t = dh (= dQ_{t+1} W_hh) + g_{t+1} ⊙ z_{t+1} + dout_t, summed in the kernel
+            kern(dh, gz[(t + 1) & 1], kernels.step_rows(dout, t, zero), S.P[t], S.Hs[t], S.Q[t], S.dP[t], S.dQ[t],
+                 gz[t & 1])
+            np.dot(S.dQ[t], W_hh, out=dh)
+        dh += gz[0]
+        return dh, None
+
+
+class GRUWhole(GRUFused):
+    """torch's GRU with numba, tiniest layers: each unmasked loop is one compiled call."""
+
+    name = "whole"
+    compiled = True
+
+    def __init__(self) -> None:
+        super().__init__(whole_step=True)
+
+    def forward_loop(self, S: GRUState) -> None:
+        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Q)
+
+    def backward_loop(self, S: GRUState, dout, dh, dc):
+        dh = kernels.state_grad(dh, S)
+        buf = np.zeros((3, S.B, S.H), dtype=S.dtype)
+        dout = kernels.outputs_grad(dout, S)
+        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Q, S.dP, S.dQ, S.W_hh, buf[0], buf[1:])
+        return dh, None
