@@ -464,14 +464,36 @@ def execute(nb, path: Path, path_first: tuple[str, ...] = (), timeout: int = 240
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
 
 
+def _merge_streams(nb) -> None:
+    """One output per run of consecutive prints to the same stream (the kernel flushes in arbitrary chunks)."""
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        merged = []
+        for o in c.outputs:
+            if merged and o.output_type == "stream" and merged[-1].output_type == "stream" \
+                    and merged[-1].name == o.name:
+                merged[-1].text += o.text
+            else:
+                merged.append(o)
+        c.outputs = merged
+
+
 def build(run: bool = True) -> list[Path]:
-    """Write every notebook (executed, with its outputs, when ``run``) and return their paths."""
+    """Write every notebook (executed, with its outputs, when ``run``) and return their paths.
+
+    Cell ids are fixed (``<notebook>-<index>``) and prints merged, so that rebuilding changes
+    only what the code changed.
+    """
     paths = []
     for name, cells in NOTEBOOKS.items():
         nb = new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+        for i, c in enumerate(nb.cells):
+            c.id = f"{name.replace('_', '-')}-{i:02d}"
         path = HERE / f"{name}.ipynb"
         if run:
             execute(nb, path)
+            _merge_streams(nb)
         nbformat.write(nb, path)
         paths.append(path)
     return paths
