@@ -89,7 +89,7 @@ def test_dtype_mismatch_is_not_silently_cast(rnn):
 @pytest.mark.parametrize("kwargs,match", [
     ({"hidden_size": 0}, "hidden_size: expected an int >= 1, got 0"),
     ({"num_layers": 1.5}, "num_layers: expected an int >= 1, got float"),
-    ({"dropout": 1.0}, r"dropout: expected a float in \[0, 1\), got 1.0"),
+    ({"dropout": 1.5}, r"dropout: expected a float in \[0, 1\], got 1.5"),
     ({"dtype": np.int32}, "dtype: expected float32 or float64, got int32"),
 ])
 def test_impossible_hyper_parameters(kwargs, match):

@@ -8,7 +8,7 @@ next to its backward.
 
 from .gradcheck import gradcheck
 from .nn import (
-    GRU, LSTM, MLP, RNN, CrossEntropyLoss, Identity, LeakyReLU, Linear, Module, MSELoss, Parameter, ReLU,
+    GRU, LSTM, MLP, GRUCell, LSTMCell, RNNCell, RNN, CrossEntropyLoss, Identity, LeakyReLU, Linear, Module, MSELoss, Parameter, ReLU,
     Sequential, Sigmoid, SumSquaresLoss, Tanh,
 )
 
@@ -16,5 +16,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Parameter", "Linear", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "Identity",
-    "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNN", "LSTM", "GRU", "gradcheck",
+    "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "gradcheck",
 ]

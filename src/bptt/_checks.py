@@ -104,9 +104,45 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     return value
 
 
-def check_probability(name: str, value: Any) -> float:
+def check_probability(name: str, value: Any, closed: bool = False) -> float:
+    """A probability in [0, 1), or in [0, 1] with ``closed`` (torch's dropout takes p = 1)."""
+    interval = "[0, 1]" if closed else "[0, 1)"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a float in [0, 1), got {type(value).__name__}")
-    if not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name}: expected a float in [0, 1), got {value}")
+        raise TypeError(f"{name}: expected a float in {interval}, got {type(value).__name__}")
+    if not (0.0 <= float(value) <= 1.0 if closed else 0.0 <= float(value) < 1.0):
+        raise ValueError(f"{name}: expected a float in {interval}, got {value}")
     return float(value)
+
+
+def check_step(x: Any, h_prev: Any, c_prev: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any, gates: int,
+               has_cell_state: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+    """Validate one recurrent step's arguments; return x, h_prev, c_prev as 2-D (B, ·) and ``unbatched``.
+
+    As torch's cells: x (B, I) with h_prev, c_prev (B, H), or unbatched x (I,) with (H,);
+    W_ih (G·H, I), W_hh (G·H, H), b_ih and b_hh both (G·H,) or both None. Each error names
+    the argument, expected vs got. (Finiteness is the modules' check: a step is in the loop.)
+    """
+    check_array("W_hh", W_hh, ndim=2, finite=False)
+    H = W_hh.shape[1]
+    check_array("W_hh", W_hh, shape=(gates * H, H), finite=False)
+    check_array("x", x, ndim=(1, 2), finite=False)
+    unbatched = x.ndim == 1
+    B = None if unbatched else x.shape[0]
+    check_array("W_ih", W_ih, shape=(gates * H, x.shape[-1]), finite=False)
+    state = (("h_prev", h_prev), ("c_prev", c_prev)) if has_cell_state else (("h_prev", h_prev),)
+    for name, s in state:
+        check_array(name, s, shape=(H,) if unbatched else (B, H), finite=False)
+    if (b_ih is None) != (b_hh is None):
+        raise ValueError("b_ih, b_hh: expected both arrays or both None, got one of each")
+    if b_ih is not None:
+        check_array("b_ih", b_ih, shape=(gates * H,), finite=False)
+        check_array("b_hh", b_hh, shape=(gates * H,), finite=False)
+    if unbatched:
+        return x[None], h_prev[None], None if c_prev is None else c_prev[None], True
+    return x, h_prev, c_prev, False
+
+
+def check_step_grad(name: str, g: Any, like: np.ndarray, unbatched: bool) -> np.ndarray:
+    """An upstream gradient of one step, shaped as the step's output (``like`` is its 2-D form); returned 2-D."""
+    check_array(name, g, shape=like.shape[1:] if unbatched else like.shape, finite=False)
+    return g[None] if unbatched else g

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_step, check_step_grad
 from .activations import sigmoid
 
 Array = np.ndarray
@@ -61,8 +62,9 @@ def gru_step_forward(
 
     Shapes:
         x: (B, I)   h_prev: (B, H)   W_ih: (3H, I)   W_hh: (3H, H)   b_ih, b_hh: (3H,) or None
-        h: (B, H)
+        h: (B, H)                     (unbatched: x (I,), h_prev (H,) -> h (H,), as torch.nn.GRUCell)
     """
+    x, h_prev, _, unbatched = check_step(x, h_prev, None, W_ih, W_hh, b_ih, b_hh, gates=3)
     H = h_prev.shape[-1]
     gi = x @ W_ih.T
     gh = h_prev @ W_hh[:2 * H].T
@@ -76,7 +78,8 @@ def gru_step_forward(
         q_n = q_n + b_hh[2 * H:]
     n = np.tanh(gi[:, 2 * H:] + (r * q_n if reset_after else q_n))
     h = (1 - z) * n + z * h_prev
-    return h, (x, h_prev, W_ih, W_hh, r, z, n, s, q_n, bool(reset_after), b_ih is not None)
+    return (h[0] if unbatched else h), (x, h_prev, W_ih, W_hh, r, z, n, s, q_n, bool(reset_after),
+                                         b_ih is not None, unbatched)
 
 
 def gru_step_backward(dh: Array, cache: tuple) -> tuple:
@@ -92,8 +95,9 @@ def gru_step_backward(dh: Array, cache: tuple) -> tuple:
 
     Shapes: dh (B, H) -> dx (B, I), dh_prev (B, H), dW_ih (3H, I), dW_hh (3H, H), db_ih, db_hh (3H,) or None
     """
-    x, h_prev, W_ih, W_hh, r, z, n, s, q_n, reset_after, has_bias = cache
+    x, h_prev, W_ih, W_hh, r, z, n, s, q_n, reset_after, has_bias, unbatched = cache
     H = h_prev.shape[-1]
+    dh = check_step_grad("dh", dh, h_prev, unbatched)
     da_n = dh * (1 - z) * (1 - n * n)
     da_z = dh * (h_prev - n) * z * (1 - z)
     dq_n = r * da_n if reset_after else da_n
@@ -105,4 +109,7 @@ def gru_step_backward(dh: Array, cache: tuple) -> tuple:
     dW_hh = np.concatenate([dgh_rz.T @ h_prev, dq_n.T @ s])
     db_ih = dgi.sum(axis=0) if has_bias else None
     db_hh = np.concatenate([dgh_rz.sum(axis=0), dq_n.sum(axis=0)]) if has_bias else None
-    return dgi @ W_ih, dh_prev, dgi.T @ x, dW_hh, db_ih, db_hh
+    dx = dgi @ W_ih
+    if unbatched:
+        dx, dh_prev = dx[0], dh_prev[0]
+    return dx, dh_prev, dgi.T @ x, dW_hh, db_ih, db_hh

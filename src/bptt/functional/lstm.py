@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_step, check_step_grad
 from .activations import sigmoid
 
 Array = np.ndarray
@@ -47,8 +48,9 @@ def lstm_step_forward(
 
     Shapes:
         x: (B, I)   h_prev, c_prev: (B, H)   W_ih: (4H, I)   W_hh: (4H, H)   b_ih, b_hh: (4H,) or None
-        h, c: (B, H)
+        h, c: (B, H)                  (unbatched: x (I,), h_prev, c_prev (H,) -> h, c (H,))
     """
+    x, h_prev, c_prev, unbatched = check_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, 4, has_cell_state=True)
     H = h_prev.shape[-1]
     a = x @ W_ih.T + h_prev @ W_hh.T
     if b_ih is not None:
@@ -58,7 +60,8 @@ def lstm_step_forward(
     c = f * c_prev + i * g
     tc = np.tanh(c)
     h = o * tc
-    return (h, c), (x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc, b_ih is not None)
+    cache = (x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc, b_ih is not None, unbatched)
+    return ((h[0], c[0]) if unbatched else (h, c)), cache
 
 
 def lstm_step_backward(dh: Array | None, dc: Array | None, cache: tuple) -> tuple:
@@ -73,14 +76,17 @@ def lstm_step_backward(dh: Array | None, dc: Array | None, cache: tuple) -> tupl
     Shapes: dh, dc (B, H) -> dx (B, I), dh_prev, dc_prev (B, H), dW_ih (4H, I),
     dW_hh (4H, H), db_ih, db_hh (4H,) or None
     """
-    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc, has_bias = cache
-    dh = np.zeros_like(tc) if dh is None else dh
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc, has_bias, unbatched = cache
+    dh = np.zeros_like(tc) if dh is None else check_step_grad("dh", dh, tc, unbatched)
     dc_t = dh * o * (1 - tc * tc)
     if dc is not None:
-        dc_t = dc_t + dc
+        dc_t = dc_t + check_step_grad("dc", dc, tc, unbatched)
     da = np.concatenate(
         [dc_t * g * i * (1 - i), dc_t * c_prev * f * (1 - f), dc_t * i * (1 - g * g), dh * tc * o * (1 - o)],
         axis=1,
     )
     db = da.sum(axis=0) if has_bias else None
-    return (da @ W_ih, da @ W_hh, dc_t * f, da.T @ x, da.T @ h_prev, db, None if db is None else db.copy())
+    dx, dh_prev, dc_prev = da @ W_ih, da @ W_hh, dc_t * f
+    if unbatched:
+        dx, dh_prev, dc_prev = dx[0], dh_prev[0], dc_prev[0]
+    return dx, dh_prev, dc_prev, da.T @ x, da.T @ h_prev, db, None if db is None else db.copy()

@@ -185,7 +185,7 @@ def layer_forward(
 
     cell = _cells.get(cell)
     T, B, _ = x.shape
-    if lengths is not None and lengths.min() >= T:
+    if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
     run = select(cell, B, W_hh.shape[1], lengths is not None, backend)
     order = reverse_order(T, B, lengths) if reverse else None

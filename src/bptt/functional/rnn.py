@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_step, check_step_grad
 from .activations import get_activation
 
 Array = np.ndarray
@@ -37,16 +38,17 @@ def rnn_step_forward(
     """h = f(x W_ihᵀ + b_ih + h_prev W_hhᵀ + b_hh)  — one step, written out.
 
     Shapes:
-        x: (B, I)   h_prev: (B, H)   W_ih: (H, I)   W_hh: (H, H)   b_ih, b_hh: (H,)
-        h: (B, H)
-    Cache: (x, h_prev, W_ih, W_hh, h, activation, has_bias).
+        x: (B, I)   h_prev: (B, H)   W_ih: (H, I)   W_hh: (H, H)   b_ih, b_hh: (H,) or None
+        h: (B, H)                     (unbatched: x (I,), h_prev (H,) -> h (H,), as torch.nn.RNNCell)
+    Cache: (x, h_prev, W_ih, W_hh, h, activation, has_bias, unbatched).
     """
     act = get_activation(nonlinearity)
+    x, h_prev, _, unbatched = check_step(x, h_prev, None, W_ih, W_hh, b_ih, b_hh, gates=1)
     a = x @ W_ih.T + h_prev @ W_hh.T
     if b_ih is not None:
         a = a + b_ih + b_hh
     h = act.fn(a)
-    return h, (x, h_prev, W_ih, W_hh, h, act, b_ih is not None)
+    return (h[0] if unbatched else h), (x, h_prev, W_ih, W_hh, h, act, b_ih is not None, unbatched)
 
 
 def rnn_step_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, Array | None, Array | None]:
@@ -57,7 +59,10 @@ def rnn_step_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Arr
 
     Shapes: dh (B, H) -> dx (B, I), dh_prev (B, H), dW_ih (H, I), dW_hh (H, H), db_* (H,)
     """
-    x, h_prev, W_ih, W_hh, h, act, has_bias = cache
-    da = dh * act.grad_from_output(h)
+    x, h_prev, W_ih, W_hh, h, act, has_bias, unbatched = cache
+    da = check_step_grad("dh", dh, h, unbatched) * act.grad_from_output(h)
     db = da.sum(axis=0) if has_bias else None
-    return da @ W_ih, da @ W_hh, da.T @ x, da.T @ h_prev, db, None if db is None else db.copy()
+    dx, dh_prev = da @ W_ih, da @ W_hh
+    if unbatched:
+        dx, dh_prev = dx[0], dh_prev[0]
+    return dx, dh_prev, da.T @ x, da.T @ h_prev, db, None if db is None else db.copy()

@@ -1,5 +1,6 @@
 """Thin, torch-like modules over :mod:`bptt.functional`."""
 
+from .cell import CellBase, GRUCell, LSTMCell, RNNCell
 from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .container import MLP, Sequential
 from .linear import Linear
@@ -10,4 +11,5 @@ from .recurrent import GRU, LSTM, RNN, RNNBase
 __all__ = [
     "Module", "Parameter", "Linear", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "Identity",
     "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNNBase", "RNN", "LSTM", "GRU",
+    "CellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]

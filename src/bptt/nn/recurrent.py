@@ -67,7 +67,7 @@ class RNNBase(Module):
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
-        self.dropout = check_probability("dropout", dropout)
+        self.dropout = check_probability("dropout", dropout, closed=True)
         self.bidirectional = bool(bidirectional)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(
@@ -147,8 +147,8 @@ class RNNBase(Module):
         else:
             xt = x[:, None, :]
         T, B = xt.shape[0], xt.shape[1]
-        if T == 0 or B == 0:
-            raise ValueError(f"input: expected at least one time step and one sequence, got shape {x.shape}")
+        if T == 0:  # torch refuses it too; an empty batch (B = 0) runs, as in torch
+            raise ValueError(f"input: expected at least one time step, got shape {x.shape}")
         h0, c0, learned = self._initial_states(hx, batched, B)
         if lengths is not None:
             if not batched:
@@ -156,7 +156,7 @@ class RNNBase(Module):
             lengths = to_numpy(lengths)
             if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
                 raise ValueError(f"lengths: expected {B} integers (one per sequence), got shape {lengths.shape} dtype {lengths.dtype}")
-            if lengths.min() < 1 or lengths.max() > T:
+            if B and (lengths.min() < 1 or lengths.max() > T):
                 raise ValueError(f"lengths: expected values in [1, {T}] (T = {T}), got min {lengths.min()} max {lengths.max()}")
             lengths = lengths.astype(np.int64)
         return xt, h0, c0, lengths, batched, learned
@@ -201,7 +201,8 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             if layer > 0 and self.training and self.dropout > 0:
                 keep = (self._rng.random(inp.shape) >= self.dropout).astype(self.dtype)
-                keep /= self.dtype.type(1 - self.dropout)
+                if self.dropout < 1:  # p = 1 drops everything (torch: zeros), nothing to rescale
+                    keep /= self.dtype.type(1 - self.dropout)
                 inp = inp * keep
                 masks.append(keep)
             else:
