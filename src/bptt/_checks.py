@@ -115,23 +115,28 @@ def check_probability(name: str, value: Any, closed: bool = False) -> float:
 
 
 def check_step(x: Any, h_prev: Any, c_prev: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any, gates: int,
-               has_cell_state: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+               has_cell_state: bool = False, W_hr: Any = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
     """Validate one recurrent step's arguments; return x, h_prev, c_prev as 2-D (B, ·) and ``unbatched``.
 
-    As torch's cells: x (B, I) with h_prev, c_prev (B, H), or unbatched x (I,) with (H,);
-    W_ih (G·H, I), W_hh (G·H, H), b_ih and b_hh both (G·H,) or both None. Each error names
-    the argument, expected vs got. (Finiteness is the modules' check: a step is in the loop.)
+    As torch's cells: x (B, I) with h_prev (B, P), c_prev (B, H), or unbatched x (I,) with (P,), (H,);
+    W_ih (G·H, I), W_hh (G·H, P), b_ih and b_hh both (G·H,) or both None; P = H, or with the LSTM's
+    projection W_hr (P, H) P = proj_size. Each error names the argument, expected vs got.
+    (Finiteness is the modules' check: a step is in the loop.)
     """
     check_array("W_hh", W_hh, ndim=2, finite=False)
-    H = W_hh.shape[1]
-    check_array("W_hh", W_hh, shape=(gates * H, H), finite=False)
+    H = W_hh.shape[0] // gates
+    P = H if W_hr is None else check_array("W_hr", W_hr, ndim=2, finite=False).shape[0]
+    check_array("W_hh", W_hh, shape=(gates * max(H, 1), P), finite=False)
+    if W_hr is not None:
+        check_array("W_hr", W_hr, shape=(P, H), finite=False)
     check_array("x", x, ndim=(1, 2), finite=False)
     unbatched = x.ndim == 1
-    B = None if unbatched else x.shape[0]
+    lead = () if unbatched else (x.shape[0],)
     check_array("W_ih", W_ih, shape=(gates * H, x.shape[-1]), finite=False)
-    state = (("h_prev", h_prev), ("c_prev", c_prev)) if has_cell_state else (("h_prev", h_prev),)
-    for name, s in state:
-        check_array(name, s, shape=(H,) if unbatched else (B, H), finite=False)
+    check_array("h_prev", h_prev, shape=lead + (P,), finite=False)
+    if has_cell_state:
+        check_array("c_prev", c_prev, shape=lead + (H,), finite=False)
     if (b_ih is None) != (b_hh is None):
         raise ValueError("b_ih, b_hh: expected both arrays or both None, got one of each")
     if b_ih is not None:

@@ -101,8 +101,8 @@ def _elman(nl: str) -> CellKind:
                     torch_equivalent=nl != "sigmoid", description=f"Elman RNN, h = {nl}(W_ih x + W_hh h + b)")
 
 
-def _lstm_fwd(x, h, c, W_ih, W_hh, b_ih, b_hh):
-    (h, c), cache = lstm_step_forward(x, h, c, W_ih, W_hh, b_ih, b_hh)
+def _lstm_fwd(x, h, c, W_ih, W_hh, b_ih, b_hh, W_hr=None):
+    (h, c), cache = lstm_step_forward(x, h, c, W_ih, W_hh, b_ih, b_hh, W_hr)
     return h, c, cache
 
 

@@ -65,7 +65,7 @@ def _gather_time(a: Array, order: Array) -> Array:
 
 
 # -- the reference backend ----------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ReferenceState:
     """What the reference forward keeps: each step's cache, and c_t for :meth:`cell_states`."""
 
@@ -74,9 +74,9 @@ class ReferenceState:
     c_seq: list
     mask: Array | None
     B: int
-    H: int
+    P: int  # size of h
+    H: int  # size of c
     dtype: np.dtype
-    has_bias: bool
 
 
 class Reference:
@@ -84,18 +84,19 @@ class Reference:
 
     name = "reference"
 
-    def forward(self, cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace=None):
+    def forward(self, cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace=None, W_hr=None):
         T, B, _ = xs.shape
-        H = W_hh.shape[1]
+        P, H = W_hh.shape[1], W_hh.shape[0] // cell.gates  # P: size of h (the LSTM's proj_size, else H)
         dtype = np.result_type(xs.dtype, W_ih.dtype, W_hh.dtype)
-        h = np.zeros((B, H), dtype=dtype) if h0 is None else h0
+        h = np.zeros((B, P), dtype=dtype) if h0 is None else h0
         c = None
         if cell.has_cell_state:
             c = np.zeros((B, H), dtype=dtype) if c0 is None else c0
-        out = np.empty((T, B, H), dtype=dtype)
+        out = np.empty((T, B, P), dtype=dtype)
         caches, c_seq = [], []
+        proj = () if W_hr is None else (W_hr,)
         for t in range(T):
-            h_new, c_new, cache = cell.step_forward(xs[t], h, c, W_ih, W_hh, b_ih, b_hh)
+            h_new, c_new, cache = cell.step_forward(xs[t], h, c, W_ih, W_hh, b_ih, b_hh, *proj)
             if mask is not None:  # finished sequences keep their state; their outputs are zero
                 m = mask[t]
                 h_new = m * h_new + (1 - m) * h
@@ -104,14 +105,14 @@ class Reference:
             h, c = h_new, c_new
             caches.append(cache)
             c_seq.append(c)
-        return out, h, c, ReferenceState(cell, caches, c_seq, mask, B, H, dtype, b_ih is not None)
+        return out, h, c, ReferenceState(cell, caches, c_seq, mask, B, P, H, dtype)
 
     def backward(self, S: ReferenceState, dout, dh_T, dc_T, keep_dh, input_grad):
-        T, B, H, dtype, mask = len(S.caches), S.B, S.H, S.dtype, S.mask
-        dh = np.zeros((B, H), dtype=dtype) if dh_T is None else dh_T
+        T, B, dtype, mask = len(S.caches), S.B, S.dtype, S.mask
+        dh = np.zeros((B, S.P), dtype=dtype) if dh_T is None else dh_T
         dc = None
         if S.cell.has_cell_state:
-            dc = np.zeros((B, H), dtype=dtype) if dc_T is None else dc_T
+            dc = np.zeros((B, S.H), dtype=dtype) if dc_T is None else dc_T
         dxs, dh_steps, sums = [None] * T, [None] * T, None
         for t in range(T - 1, -1, -1):
             g = dh if dout is None else dh + dout[t]  # ∂L/∂h_t: from step t+1 and from out_t
@@ -124,7 +125,7 @@ class Reference:
             if dc is not None:
                 dc = dc_prev if mask is None else dc_prev + (1 - m) * dc
         grads = {"dx": np.stack(dxs) if input_grad else None, "dh0": dh, "dc0": dc,
-                 **dict(zip(("dW_ih", "dW_hh", "db_ih", "db_hh"), sums))}
+                 **dict(zip(("dW_ih", "dW_hh", "db_ih", "db_hh", "dW_hr"), sums))}
         if keep_dh:
             grads["dh"] = np.stack(dh_steps)
         return grads
@@ -170,6 +171,7 @@ def layer_forward(
     reverse: bool = False,
     workspace: Workspace | None = None,
     backend: str = "auto",
+    W_hr: Array | None = None,
 ) -> tuple[Array, Array, Array | None, LayerCache]:
     """Run one direction of one layer over the whole sequence.
 
@@ -177,7 +179,9 @@ def layer_forward(
     (out, h_T, c_T, cache); see the module docstring for the equations and
     shapes. With ``lengths``, h_T/c_T are each sequence's state after its own
     last valid step. ``backend`` forces one (see :mod:`bptt.functional.fast`);
-    the default chooses. ``out``, ``h_T`` and ``c_T`` may be read-only views of
+    the default chooses. ``W_hr`` (P, H): the LSTM's projection (torch's
+    ``proj_size``; h_t and out have P columns; reference backend, and the
+    gradients get ``dW_hr``). ``out``, ``h_T`` and ``c_T`` may be read-only views of
     the cache (copy them to modify them). ``workspace`` lends the fast
     backends their per-call arrays (:class:`Workspace`); results are the same.
     """
@@ -187,11 +191,12 @@ def layer_forward(
     T, B, _ = x.shape
     if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
-    run = select(cell, B, W_hh.shape[1], lengths is not None, backend)
+    run = select(cell, B, W_hh.shape[1], lengths is not None, backend, projected=W_hr is not None)
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
-    out, h, c, state = run.forward(cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace)
+    proj = {} if W_hr is None else {"W_hr": W_hr}  # select() chose the reference backend then
+    out, h, c, state = run.forward(cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace, **proj)
     if reverse:
         out = _gather_time(out, order)
     return out, h, c, LayerCache(cell, run, state, mask, order)

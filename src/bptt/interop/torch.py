@@ -24,6 +24,7 @@ from ..nn import activation as act_mod
 from ..nn.container import Sequential
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..nn.cell import CellBase, RNNCell
 from ..nn.recurrent import RNNBase
 
 _TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
@@ -48,6 +49,8 @@ def _recurrent_kwargs(m: RNNBase) -> dict:
         kw["nonlinearity"] = m.nonlinearity
     if name == "GRU" and not getattr(m, "reset_after", True):
         raise ValueError("module: torch.nn.GRU has no reset_after=False form")
+    if getattr(m, "proj_size", 0):
+        kw["proj_size"] = m.proj_size
     if getattr(m, "learn_initial_state", False):
         raise ValueError(f"module: torch.nn.{name} has no learned initial state (built with learn_initial_state=True)")
     return kw
@@ -59,6 +62,12 @@ def to_torch(module: Module) -> "torch.nn.Module":
     if isinstance(module, RNNBase):
         cls = getattr(torch.nn, type(module).__name__)
         tm = cls(**_recurrent_kwargs(module), dtype=dt)
+    elif isinstance(module, CellBase):
+        if not module.kind.torch_equivalent:
+            raise ValueError(f"module: torch.nn has no {module.kind.description}")
+        kw = {"nonlinearity": module.nonlinearity} if isinstance(module, RNNCell) else {}
+        tm = getattr(torch.nn, type(module).__name__)(module.input_size, module.hidden_size, bias=module.bias,
+                                                      dtype=dt, **kw)
     elif isinstance(module, Linear):
         tm = torch.nn.Linear(module.in_features, module.out_features, bias="bias" in module._params, dtype=dt)
     elif isinstance(module, Sequential):
@@ -85,9 +94,8 @@ def from_torch(tmodule: "torch.nn.Module", dtype: Any = None) -> Module:
 
     if isinstance(tmodule, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU)):
         name = type(tmodule).__name__
-        if getattr(tmodule, "proj_size", 0):
-            raise ValueError("tmodule: LSTM proj_size is not supported by bptt")
-        kw = dict(
+        kw = {"proj_size": tmodule.proj_size} if getattr(tmodule, "proj_size", 0) else {}
+        kw.update(
             input_size=tmodule.input_size, hidden_size=tmodule.hidden_size, num_layers=tmodule.num_layers,
             bias=tmodule.bias, batch_first=tmodule.batch_first, dropout=float(tmodule.dropout),
             bidirectional=tmodule.bidirectional, dtype=np_dtype(),
@@ -95,6 +103,10 @@ def from_torch(tmodule: "torch.nn.Module", dtype: Any = None) -> Module:
         if name == "RNN":
             kw["nonlinearity"] = tmodule.nonlinearity
         m = getattr(bnn, name)(**kw)
+    elif isinstance(tmodule, (torch.nn.RNNCell, torch.nn.LSTMCell, torch.nn.GRUCell)):
+        kw = {"nonlinearity": tmodule.nonlinearity} if isinstance(tmodule, torch.nn.RNNCell) else {}
+        m = getattr(bnn, type(tmodule).__name__)(tmodule.input_size, tmodule.hidden_size, bias=tmodule.bias,
+                                                 dtype=np_dtype(), **kw)
     elif isinstance(tmodule, torch.nn.Linear):
         m = bnn.Linear(tmodule.in_features, tmodule.out_features, bias=tmodule.bias is not None, dtype=np_dtype())
     elif isinstance(tmodule, torch.nn.Sequential):

@@ -38,13 +38,14 @@ from .linear import _require_cache
 from .module import Module
 
 Array = np.ndarray
-_GRAD_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh")  # layer_backward's keys, in _names order
+_GRAD_KEYS = ("dW_ih", "dW_hh", "db_ih", "db_hh", "dW_hr")  # layer_backward's keys, in _names order
 
 
 class RNNBase(Module):
     """Layers × directions of one cell kind. Subclasses implement :meth:`_make_cell`."""
 
     gates = 1
+    proj_size = 0  # the LSTM's projection (torch's proj_size); h has ``out_size`` columns
 
     def __init__(
         self,
@@ -84,7 +85,7 @@ class RNNBase(Module):
         if self.learn_initial_state:
             # Trainable h0 (and c0), shared by every sequence of a batch; zeros = torch's default state.
             LD = self.num_layers * self.num_directions
-            self.register_parameter("h0", np.zeros((LD, self.hidden_size)))
+            self.register_parameter("h0", np.zeros((LD, self.out_size)))
             if self.cell.has_cell_state:
                 self.register_parameter("c0", np.zeros((LD, self.hidden_size)))
         self._cache: dict | None = None
@@ -99,30 +100,37 @@ class RNNBase(Module):
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def _names(self, layer: int, direction: int) -> tuple[str, str, str, str]:
-        """torch's parameter names of one layer and direction."""
+    @property
+    def out_size(self) -> int:
+        """Columns of h_t (and of each direction's output): proj_size if set, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
+    def _names(self, layer: int, direction: int) -> tuple[str, ...]:
+        """torch's parameter names of one layer and direction (weight_hr last, with proj_size)."""
         return self._param_names[layer * self.num_directions + direction]
 
-    @staticmethod
-    def _make_names(layer: int, direction: int) -> tuple[str, str, str, str]:
+    def _make_names(self, layer: int, direction: int) -> tuple[str, ...]:
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
-        return (f"weight_ih{sfx}", f"weight_hh{sfx}", f"bias_ih{sfx}", f"bias_hh{sfx}")
+        names = (f"weight_ih{sfx}", f"weight_hh{sfx}", f"bias_ih{sfx}", f"bias_hh{sfx}")
+        return names + ((f"weight_hr{sfx}",) if self.proj_size else ())
 
     def _layer_input_size(self, layer: int) -> int:
-        return self.input_size if layer == 0 else self.hidden_size * self.num_directions
+        return self.input_size if layer == 0 else self.out_size * self.num_directions
 
     def _init_parameters(self) -> None:
-        """U(−1/√H, 1/√H) for every weight and bias, torch's default."""
-        H, G = self.hidden_size, self.cell.gates
+        """U(−1/√H, 1/√H) for every weight and bias, torch's default (and torch's order)."""
+        H, G, P = self.hidden_size, self.cell.gates, self.out_size
         k = 1.0 / np.sqrt(H)
         for layer in range(self.num_layers):
             for d in range(self.num_directions):
-                w_ih, w_hh, b_ih, b_hh = self._names(layer, d)
+                w_ih, w_hh, b_ih, b_hh, *w_hr = self._names(layer, d)
                 self.register_parameter(w_ih, self._rng.uniform(-k, k, (G * H, self._layer_input_size(layer))))
-                self.register_parameter(w_hh, self._rng.uniform(-k, k, (G * H, H)))
+                self.register_parameter(w_hh, self._rng.uniform(-k, k, (G * H, P)))
                 if self.bias:
                     self.register_parameter(b_ih, self._rng.uniform(-k, k, (G * H,)))
                     self.register_parameter(b_hh, self._rng.uniform(-k, k, (G * H,)))
+                if w_hr:
+                    self.register_parameter(w_hr[0], self._rng.uniform(-k, k, (P, H)))
 
     def _layer_params(self, layer: int, d: int) -> list[Array | None]:
         return [self._params[n].data if n in self._params else None for n in self._names(layer, d)]
@@ -166,10 +174,11 @@ class RNNBase(Module):
         h0, c0 = self._split_state(hx)
         if h0 is None and c0 is None and not self.learn_initial_state:
             return None, None, ()  # zeros: the layer loop starts from 0 without an array per call
-        LD, H = self.num_layers * self.num_directions, self.hidden_size
-        want = (LD, B, H) if batched else (LD, H)
+        LD = self.num_layers * self.num_directions
         states, learned = [], []
         for name, s in (("h0", h0), ("c0", c0)):
+            H = self.out_size if name == "h0" else self.hidden_size
+            want = (LD, B, H) if batched else (LD, H)
             if s is None:
                 if name == "c0" and not self.cell.has_cell_state:
                     states.append(None)
@@ -210,10 +219,11 @@ class RNNBase(Module):
             outs = []
             for d in range(D):
                 i = layer * D + d
+                W_ih, W_hh, b_ih, b_hh, *W_hr = self._layer_params(layer, d)
                 out, h, c, cache = layer_forward(
                     self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
-                    *self._layer_params(layer, d), lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
-                    backend=self.backend,
+                    W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
+                    backend=self.backend, W_hr=W_hr[0] if W_hr else None,
                 )
                 outs.append(out)
                 caches.append(cache)
@@ -250,20 +260,20 @@ class RNNBase(Module):
         """
         cache = _require_cache(self, self._cache)
         batched, T, B = cache["batched"], cache["T"], cache["B"]
-        D, H, L = self.num_directions, self.hidden_size, self.num_layers
+        D, H, P, L = self.num_directions, self.hidden_size, self.out_size, self.num_layers
         dout_t = self._check_grad_out(dout, batched, T, B)
         dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
         dc_n = self._check_grad_state("dc_n", dc_n, batched, B) if self.cell.has_cell_state else None
         LD, has_c = L * D, self.cell.has_cell_state
-        dh0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 else None
+        dh0 = np.empty((LD, B, self.out_size), dtype=self.dtype) if LD > 1 else None
         dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None
         for layer in range(L - 1, -1, -1):
             dinp = None
             for d in range(D):
                 i = layer * D + d
                 g = layer_backward(
-                    None if dout_t is None else dout_t[:, :, d * H:(d + 1) * H],
+                    None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
                     None if dh_n is None else dh_n[i],
                     None if dc_n is None else dc_n[i],
                     cache["caches"][i],
@@ -297,7 +307,7 @@ class RNNBase(Module):
     def _check_grad_out(self, dout: Any, batched: bool, T: int, B: int) -> Array | None:
         if dout is None:
             return None
-        DH = self.num_directions * self.hidden_size
+        DH = self.num_directions * self.out_size
         want = ((B, T, DH) if self.batch_first else (T, B, DH)) if batched else (T, DH)
         check_array("dout", dout, dtype=self.dtype, shape=want)
         if not batched:
@@ -307,7 +317,7 @@ class RNNBase(Module):
     def _check_grad_state(self, name: str, g: Any, batched: bool, B: int) -> Array | None:
         if g is None:
             return None
-        LD, H = self.num_layers * self.num_directions, self.hidden_size
+        LD, H = self.num_layers * self.num_directions, self.out_size if name == "dh_n" else self.hidden_size
         check_array(name, g, dtype=self.dtype, shape=(LD, B, H) if batched else (LD, H))
         return g if batched else g[:, None, :]
 
@@ -388,8 +398,9 @@ class LSTM(RNNBase):
       * ``learn_initial_state=True``: trainable ``h0`` and ``c0`` (see :class:`RNNBase`).
       * :meth:`cell_states` after a forward: c_t of every step (torch only gives c_n).
 
-    ``proj_size > 0`` (torch's projected LSTM) is not implemented and raises
-    ``NotImplementedError``.
+    ``proj_size = P > 0`` is torch's projected LSTM: h_t = (o ⊙ tanh c_t) W_hrᵀ with
+    ``weight_hr_l{k}`` (P × H), ``weight_hh_l{k}`` (4H × P), out (…, D·P), h0/h_n
+    (L·D, B, P), c0/c_n (L·D, B, H). It runs on the reference backend.
 
     Shapes: as :meth:`RNNBase.forward`; h0, c0, h_n, c_n: (L·D, B, H) or unbatched (L·D, H).
     """
@@ -412,13 +423,8 @@ class LSTM(RNNBase):
     ) -> None:
         if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)):
             raise TypeError(f"proj_size: expected an int (0 = no projection), got {type(proj_size).__name__} {proj_size!r}")
-        if proj_size < 0:
-            raise ValueError(f"proj_size: expected 0 (no projection), got {proj_size}")
-        if proj_size > 0:
-            raise NotImplementedError(
-                f"proj_size: bptt.LSTM has no projection (torch's proj_size > 0, h_t = W_hr(o ⊙ tanh c_t)); "
-                f"got proj_size={proj_size}, use proj_size=0"
-            )
+        if proj_size < 0 or (proj_size and isinstance(hidden_size, (int, np.integer)) and proj_size >= hidden_size):
+            raise ValueError(f"proj_size: expected an int in [0, hidden_size={hidden_size}), got {proj_size}")
         if forget_bias is not None:
             if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float, np.integer, np.floating)):
                 raise TypeError(f"forget_bias: expected None or a real number, got {type(forget_bias).__name__} {forget_bias!r}")
@@ -426,7 +432,7 @@ class LSTM(RNNBase):
                 raise ValueError(f"forget_bias: expected a finite number, got {forget_bias}")
             if not bias:
                 raise ValueError(f"forget_bias: needs bias=True (there is no bias to set), got forget_bias={forget_bias} with bias=False")
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
@@ -487,6 +493,7 @@ class LSTM(RNNBase):
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
+        s += f", proj_size={self.proj_size}" if self.proj_size else ""
         return s + (f", forget_bias={self.forget_bias}" if self.forget_bias is not None else "")
 
 

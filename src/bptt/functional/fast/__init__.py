@@ -15,7 +15,7 @@ Every backend computes what the reference backend (the readable step pairs,
 call, from (cell, B, H, lengths):
 
     BPTT_BACKEND / backend= names one      -> that one
-    cell without fast backends             -> reference   (the textbook GRU)
+    cell without fast backends             -> reference   (the textbook GRU, the LSTM with proj_size)
     numba missing or BPTT_KERNELS=numpy    -> numpy
     B·H ≤ WHOLE_STEP_ELEMENTS, no lengths  -> whole       (tiny: the Python around a step costs most)
     B·H ≤ WHOLE_STEP_ELEMENTS, lengths     -> fused, exp inside the kernel (one kernel per step)
@@ -52,7 +52,7 @@ def check_backend(name: Any, argname: str = "backend") -> str:
 _ENV = check_backend(os.environ.get("BPTT_BACKEND", "auto") or "auto", "BPTT_BACKEND")
 
 
-def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto") -> Any:
+def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto", projected: bool = False) -> Any:
     """The backend object that runs one layer call (see the module docstring's table).
 
     ``backend`` (a module's ``backend=`` option, else the ``BPTT_BACKEND``
@@ -62,10 +62,11 @@ def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto") -> A
     from ..recurrent import REFERENCE
 
     name = _ENV if backend == "auto" else backend
-    fast = None if cell.family == "gru" and not cell.reset_after else _FAST[cell.family]
+    fast = None if projected or (cell.family == "gru" and not cell.reset_after) else _FAST[cell.family]
     if name == "reference" or fast is None:
         if name not in ("auto", "reference"):
-            raise ValueError(f"backend: {cell.name!r} runs on the reference backend only, got backend={name!r}")
+            what = "an LSTM with proj_size" if projected else repr(cell.name)
+            raise ValueError(f"backend: {what} runs on the reference backend only, got backend={name!r}")
         return REFERENCE
     kern = kernels.get()
     if name == "numpy" or (name == "auto" and kern is None):

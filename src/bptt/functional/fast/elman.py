@@ -31,7 +31,7 @@ Array = np.ndarray
 _KIND = {"tanh": 0, "relu": 1, "sigmoid": 2}  # the nonlinearity as kernels.rnn_forward_seq takes it
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ElmanState(LayerState):
     nonlinearity: str = "tanh"
     tanh_by_exp: bool = False  # float64 tanh as 2 / (1 + e^{−2a}) − 1

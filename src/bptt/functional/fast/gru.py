@@ -26,7 +26,7 @@ from .layer import Buffered, LayerState
 Array = np.ndarray
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GRUState(LayerState):
     Q: Array | None = None  # the recurrent projection of every step (T, B, 3H), n block −2·q_n
     tmp: Array | None = None  # (B, H) scratch

@@ -57,7 +57,7 @@ from .workspace import Workspace, fresh
 Array = np.ndarray
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LayerState:
     """What a fast backend keeps from forward for backward (one layer, one direction).
 

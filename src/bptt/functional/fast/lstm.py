@@ -29,7 +29,7 @@ from .layer import Buffered, LayerState
 Array = np.ndarray
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LSTMState(LayerState):
     TC: Array | None = None  # tanh(c_t) of every step (T, B, H)
     q: Array | None = None  # (B, 4H): the step GEMM's output
