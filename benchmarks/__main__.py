@@ -1,7 +1,7 @@
-"""``python -m benchmarks``: bptt vs torch.nn, forward+backward on the CPU (see :mod:`benchmarks.run`)."""
+"""``python -m benchmarks``: the same as ``bptt bench`` (see :mod:`bptt.bench.run`)."""
 
 import sys
 
-from .run import main
+from bptt.bench.run import main
 
 sys.exit(main())

@@ -31,4 +31,4 @@ def test_check_command_passes(argv, capsys):
 
 def test_check_reports_bad_arguments(capsys):
     assert main(["check", "--hidden-size", "0"]) == 2
-    assert "hidden_size: expected an int >= 1, got 0" in capsys.readouterr().err
+    assert "bptt check: error: --hidden-size: expected an int >= 1, got 0\n" == capsys.readouterr().err

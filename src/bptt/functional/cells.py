@@ -49,21 +49,16 @@ class CellKind:
     options: dict = field(default_factory=dict)
     torch_equivalent: bool = True  # torch.nn has this cell (parity tests); else finite differences only
     description: str = ""
+    # Read on every layer call: plain fields (filled from ``options``), not properties.
+    nonlinearity: str | None = field(init=False)  # the Elman cell's f (None for gated cells)
+    reset_after: bool = field(init=False)  # the GRU's form (True: torch's; other cells: True, meaningless)
+    shared_bias_grad: bool = field(init=False)  # b_ih and b_hh get the same gradient (both a plain sum)
 
-    @property
-    def nonlinearity(self) -> str | None:
-        """The Elman cell's f (None for gated cells)."""
-        return self.options.get("nonlinearity", "tanh" if self.family == "rnn" else None)
-
-    @property
-    def reset_after(self) -> bool:
-        """The GRU's form (True for torch's; every other cell: True, meaningless)."""
-        return self.options.get("reset_after", True)
-
-    @property
-    def shared_bias_grad(self) -> bool:
-        """True when b_ih and b_hh receive the same gradient (both enter as a plain sum)."""
-        return not (self.family == "gru" and self.reset_after)
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen
+        set_(self, "nonlinearity", self.options.get("nonlinearity", "tanh" if self.family == "rnn" else None))
+        set_(self, "reset_after", self.options.get("reset_after", True))
+        set_(self, "shared_bias_grad", not (self.family == "gru" and self.reset_after))
 
     def state_size(self, hidden_size: int) -> int:
         """S: H, or 2H for the LSTM (s = [h; c])."""

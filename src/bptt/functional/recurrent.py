@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 
 from . import cells as _cells
-from .fast.workspace import Workspace
 
 Array = np.ndarray
 
@@ -185,9 +184,8 @@ def layer_forward(
     the cache (copy them to modify them). ``workspace`` lends the fast
     backends their per-call arrays (:class:`Workspace`); results are the same.
     """
-    from .fast import select
-
-    cell = _cells.get(cell)
+    if cell.__class__ is not _cells.CellKind:
+        cell = _cells.get(cell)
     T, B, _ = x.shape
     if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
@@ -232,3 +230,8 @@ def layer_backward(
         if keep_dh:
             grads["dh"] = _gather_time(grads["dh"], order)
     return grads
+
+
+# The backend table imports REFERENCE from this module, so it comes last (no import cycle at load time).
+from .fast import select  # noqa: E402
+from .fast.workspace import Workspace  # noqa: E402

@@ -63,6 +63,7 @@ class RNNBase(Module):
     ) -> None:
         super().__init__(dtype)
         self.backend = check_backend(backend)
+        self.out_size = self.proj_size or hidden_size  # columns of h_t and of each direction's output
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
         self.num_layers = check_positive_int("num_layers", num_layers)
@@ -100,10 +101,6 @@ class RNNBase(Module):
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    @property
-    def out_size(self) -> int:
-        """Columns of h_t (and of each direction's output): proj_size if set, else hidden_size."""
-        return self.proj_size or self.hidden_size
 
     def _names(self, layer: int, direction: int) -> tuple[str, ...]:
         """torch's parameter names of one layer and direction (weight_hr last, with proj_size)."""

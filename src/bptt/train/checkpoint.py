@@ -32,10 +32,17 @@ def atomic_savez(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> N
         raise
 
 
+def _starts_like_a_zip(path: str | os.PathLike) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"PK"  # every zip archive, empty or not
+
+
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Load every array of an ``.npz`` (``allow_pickle=False``); a damaged file is a ``ValueError``."""
     import zipfile
 
+    if os.path.isfile(path) and not _starts_like_a_zip(path):  # else NumPy's error is about unpickling
+        raise ValueError(f"path: {os.fspath(path)!r} is not a bptt checkpoint (not an .npz archive)")
     try:
         with np.load(os.fspath(path), allow_pickle=False) as z:
             return {k: z[k] for k in z.files}

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..recurrent import REFERENCE
 from . import kernels
 from .elman import ElmanFused, ElmanNumpy, ElmanWhole
 from .gru import GRUFused, GRUNumpy, GRUWhole
@@ -59,8 +60,6 @@ def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto", proj
     environment variable) forces one: ``fused`` and ``whole`` need numba, and
     ``whole`` runs no lengths (its loops are unmasked).
     """
-    from ..recurrent import REFERENCE
-
     name = _ENV if backend == "auto" else backend
     fast = None if projected or (cell.family == "gru" and not cell.reset_after) else _FAST[cell.family]
     if name == "reference" or fast is None:

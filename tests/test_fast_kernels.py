@@ -1,6 +1,6 @@
 """The compiled gate kernels (:mod:`bptt.functional.fast.kernels`) against the pure-NumPy backend.
 
-test_fast_path.py runs every layer test on both paths against the reference
+test_fast_backends.py runs every layer test on both paths against the reference
 backend; here the fast backends are compared directly, and the choice
 between them (:func:`bptt.functional.fast.select`) is tested.
 """
@@ -10,7 +10,7 @@ import pytest
 
 from bptt.functional.fast import kernels
 
-from test_fast_path import _problem, _run, force_tanh_route
+from test_fast_backends import _problem, _run, force_tanh_route
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bptt[fast])")
 

@@ -1,6 +1,6 @@
 """Char-LM training throughput: bptt (batched streams) vs min-char-rnn (one stream) vs PyTorch (CPU).
 
-    python -m benchmarks.charlm [--hidden 100] [--batch 64] [--seq-len 25] [--cell rnn] [--seconds 8]
+    python -m bptt.bench.charlm [--hidden 100] [--batch 64] [--seq-len 25] [--cell rnn] [--seconds 8]
 
 All three train the same model on the same text — one-hot input, a tanh RNN
 (or LSTM/GRU for bptt and torch), a linear read-out over the vocabulary,

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+from .options import int_list, name_list, nonnegative_int, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(
@@ -16,18 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="By default the network of seed 000 (two tanh cells, nh=2, nx=2, ny=4, softmax + "
                     "cross-entropy per step, torch.manual_seed(0)); flags give another one.",
     )
-    e.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
+    e.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="recurrent cell (default rnn)")
     e.add_argument("--nonlinearity", choices=["tanh", "sigmoid", "relu"], default="tanh", help="for --cell rnn")
     e.add_argument("--hidden", type=int, default=2, help="nh, hidden size (default 2)")
     e.add_argument("--inputs", type=int, default=2, help="nx, input size (default 2)")
     e.add_argument("--classes", type=int, default=4, help="ny, number of output classes (default 4)")
     e.add_argument("--steps", type=int, default=2, help="T, sequence length (default 2)")
-    e.add_argument("--seed", type=int, default=0, help="torch.manual_seed for the values (default 0)")
-    e.add_argument("--targets", default=None, help="comma-separated class per step, e.g. 2,0 (default: the seed's / drawn)")
-    e.add_argument("--lang", choices=["en", "es"], default="en")
-    e.add_argument("--format", choices=["text", "md", "json"], default="text")
+    e.add_argument("--seed", type=nonnegative_int, default=0, help="torch.manual_seed for the values (default 0)")
+    e.add_argument("--targets", type=int_list, default=None, help="comma-separated class per step, e.g. 2,0 (default: the seed's / drawn)")
+    e.add_argument("--lang", choices=["en", "es"], default="en", help="language of the text (default en)")
+    e.add_argument("--format", choices=["text", "md", "json"], default="text", help="plain text, Markdown or JSON (default text)")
     e.add_argument("--paths", action="store_true", help="add the per-(t, k) table of the literal sum over paths (seed 003)")
-    e.add_argument("--decimals", type=int, default=4, help="digits shown (the seed prints 4); json is always full precision")
+    e.add_argument("--decimals", type=nonnegative_int, default=4, help="digits shown (the seed prints 4); json is always full precision")
     e.add_argument("--float64", action="store_true", help="compute in float64 (the seed computes in float32)")
     e.add_argument("--numpy", action="store_true", help="draw the values with NumPy instead of torch")
     e.set_defaults(func=cmd_explain)
@@ -40,18 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     lab = sub.add_parser("lab", help="run every experiment (quick by default) and write one HTML report")
     _common_run_args(lab)
-    lab.add_argument("--only", default=None, help="comma-separated subset of experiments")
-    lab.add_argument("--jobs", type=int, default=None, help="experiments run in parallel processes (default: min(2, CPUs))")
+    lab.add_argument("--only", type=name_list, default=None, help="comma-separated subset of experiments")
+    lab.add_argument("--jobs", type=positive_int, default=None, help="experiments run in parallel processes (default: min(2, CPUs))")
     lab.set_defaults(func=cmd_lab)
 
 
 def _common_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default=None, help="output directory (default: lab-report/ or experiments/NAME/)")
+    p.add_argument("--out", default=None, help="output directory (default: ./lab-report/ or ./experiments/NAME/)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--full", action="store_true", help="the thorough version (longer)")
     g.add_argument("--budget", choices=["tiny", "quick", "full"], default=None, help="tiny: seconds (for tests); quick: default")
-    p.add_argument("--lang", choices=["en", "es"], default="en")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lang", choices=["en", "es"], default="en", help="language of the report (default en)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every run (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -62,17 +64,11 @@ def _budget(args: argparse.Namespace) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain
+    from ..lab.explain import explain
 
-    targets = None
-    if args.targets is not None:
-        try:
-            targets = [int(v) for v in args.targets.split(",")]
-        except ValueError:
-            raise ValueError(f"--targets: expected comma-separated integers, got {args.targets!r}") from None
     text = explain(
         cell=args.cell, nonlinearity=args.nonlinearity, hidden=args.hidden, inputs=args.inputs,
-        classes=args.classes, steps=args.steps, seed=args.seed, targets=targets, fmt=args.format,
+        classes=args.classes, steps=args.steps, seed=args.seed, targets=args.targets, fmt=args.format,
         lang=args.lang, paths=args.paths, backend="numpy" if args.numpy else "auto",
         decimals=args.decimals, dtype=np.float64 if args.float64 else np.float32,
     )
@@ -81,8 +77,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from .experiments import get_experiment
-    from .report import write_experiment
+    from ..lab.experiments import get_experiment
+    from ..lab.report import write_experiment
 
     exp = get_experiment(args.name)
     out = args.out or f"experiments/{exp.NAME}"
@@ -96,11 +92,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .report import run_lab
+    from ..lab.report import run_lab
 
-    only = None if args.only is None else [s.strip() for s in args.only.split(",") if s.strip()]
     report = run_lab(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
-                     only=only, progress=not args.no_progress, jobs=args.jobs)
+                     only=args.only, progress=not args.no_progress, jobs=args.jobs)
     summary = json.loads((report.parent / "data" / "summary.json").read_text(encoding="utf-8"))
     for name, err in summary["errors"].items():
         print(f"bptt lab: {name} failed: {err}", file=sys.stderr)

@@ -1,6 +1,6 @@
-"""One library in its own process: ``python -m benchmarks.worker --lib bptt|torch|numpy --threads N``.
+"""One library in its own process: ``python .../bptt/bench/worker.py --lib bptt|torch --threads N``.
 
-The orchestrator (:mod:`benchmarks.run`) talks to it with one JSON object per
+The orchestrator (:mod:`bptt.bench.run`) talks to it with one JSON object per
 line on stdin/stdout. Thread counts come in through the environment (set before
 NumPy or torch is imported) and are enforced again after import with
 threadpoolctl and ``torch.set_num_threads``. Requests:
@@ -27,7 +27,10 @@ import os
 import sys
 import time
 
-from .configs import CONFIGS, GATES
+if __package__:
+    from .configs import CONFIGS, GATES
+else:  # run as a file by the orchestrator, so that bptt itself may come from another checkout
+    from configs import CONFIGS, GATES
 
 
 def _param_arrays(np, cfg, cell: str, dtype, seed: int) -> dict:

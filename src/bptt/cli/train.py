@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .options import finite_float, nonnegative_int
+
 MLP_TASKS = ("blobs", "xor", "moons", "spirals")
 SEQ_TASKS = ("sine", "adding", "copy", "reber", "parity")
 TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
@@ -48,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", choices=TASKS, help="2-D classification (MLP), sequence task (RNN/LSTM/GRU) or charlm")
     g = p.add_argument_group("data")
     g.add_argument("--n", type=int, default=None, help="number of generated samples (default: 400 for 2-D sets, 1024 for sequences)")
-    g.add_argument("--difficulty", type=float, default=None,
+    g.add_argument("--difficulty", type=finite_float, default=None,
                    help="task knob: sequence length (sine, adding, parity), delay (copy), min length (reber), turns (spirals)")
     g.add_argument("--noise", type=float, default=None, help="noise level of the generated data")
     g.add_argument("--val-fraction", type=float, default=None, help="held-out fraction for validation (default 0.2; charlm 0.1)")
@@ -62,9 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"], help="MLP hidden activation")
     m.add_argument("--dropout", type=float, default=0.0, help="dropout between stacked recurrent layers")
     m.add_argument("--embedding-dim", type=int, default=None, help="charlm: embedding width (default: one-hot input)")
-    m.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    m.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type (default float32)")
     o = p.add_argument_group("optimization")
-    o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer (default adam)")
     o.add_argument("--lr", type=float, default=None, help="learning rate")
     o.add_argument("--momentum", type=float, default=0.0, help="sgd/rmsprop momentum")
     o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
@@ -78,17 +80,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--step-size", type=int, default=10, help="step schedule: epochs between decays")
     o.add_argument("--tbptt", type=int, default=None, help="sequence tasks: truncated-BPTT length (fixed-length tasks)")
     r = p.add_argument_group("run")
-    r.add_argument("--epochs", type=int, default=None)
-    r.add_argument("--batch-size", type=int, default=None)
+    r.add_argument("--epochs", type=int, default=None, help="passes over the training data (default: 200 for 2-D sets, 30 for sequences, 10 for charlm)")
+    r.add_argument("--batch-size", type=int, default=None, help="examples (charlm: parallel streams) per step (default 32)")
     r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
     r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--out", default=None, help="output folder (default runs/TASK)")
+    r.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the data, weights and batches (default 0)")
+    r.add_argument("--out", default=None, help="output folder (default ./runs/TASK)")
     r.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz with its saved settings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    r.add_argument("--sample-chars", type=int, default=200, help="charlm: characters to sample at the end (0 = none)")
+    r.add_argument("--sample-chars", type=nonnegative_int, default=200, help="charlm: characters to sample at the end (0 = none)")
     r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
     p.set_defaults(func=cmd_train)
 
@@ -97,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
     s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
     s.add_argument("-n", type=int, default=300, help="characters to generate")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampling (default 0)")
     s.set_defaults(func=cmd_sample)
 
 
@@ -150,9 +152,9 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
     from ..data import CharVocab, load_corpus, make_task, split_ids
     from ..nn import MLP
     from ..optim import Regularizer
-    from .models import CharRNN, SequenceNet
-    from .objectives import CharLMObjective, SupervisedObjective
-    from .trainer import EarlyStopping, Trainer
+    from ..train.models import CharRNN, SequenceNet
+    from ..train.objectives import CharLMObjective, SupervisedObjective
+    from ..train.trainer import EarlyStopping, Trainer
 
     dtype = np.dtype(args.dtype)
     facts: dict[str, Any] = {}
@@ -198,7 +200,7 @@ def build_run(args: argparse.Namespace, log: Any = None) -> tuple[Any, dict[str,
 def cmd_train(args: argparse.Namespace) -> int:
     ckpt = os.path.join(args.out or os.path.join("runs", args.task), "checkpoint.npz")
     if args.resume:
-        from .checkpoint import load_npz
+        from ..train.checkpoint import load_npz
 
         if not os.path.exists(ckpt):
             raise FileNotFoundError(f"--resume: no checkpoint at {ckpt!r} (pass the same --out as the first run)")
@@ -234,7 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{k} {v:.4g}" for k, v in best.items() if k.startswith("val_") and v is not None))
         print(f"wrote {trainer.checkpoint}, {paths['json']}, {paths['csv']}, {paths['steps_csv']}" + (f", {png}" if png else ""))
     if vocab is not None and args.sample_chars and not hist.info.get("interrupted"):
-        from .sampling import sample
+        from ..train.sampling import sample
 
         text = sample(trainer.model, vocab, args.sample_chars, temperature=args.temperature, seed=args.seed)
         print(f"--- sample (temperature {args.temperature}) ---\n{text}")
@@ -247,8 +249,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
     """(CharRNN, CharVocab, meta) from a checkpoint written by ``bptt train charlm``."""
     from ..data import CharVocab
-    from .checkpoint import load_npz
-    from .models import CharRNN
+    from ..train.checkpoint import load_npz
+    from ..train.models import CharRNN
 
     arrays = load_npz(path)
     if "meta.json" not in arrays or "extra.vocab" not in arrays:
@@ -262,7 +264,7 @@ def load_charlm(path: str) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sampling import sample
+    from ..train.sampling import sample
 
     if not os.path.exists(args.checkpoint):
         raise FileNotFoundError(f"checkpoint: no such file {args.checkpoint!r}")

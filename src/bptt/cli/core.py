@@ -7,26 +7,27 @@ import argparse
 import numpy as np
 
 from .._table import print_table
+from .options import int_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("seeds", help="rebuild the course's networks and print their numbers next to bptt's")
-    p.add_argument("--seed", choices=["000", "001", "002", "all"], default="all", help="which seed document")
+    p.add_argument("--seed", choices=["000", "001", "002", "all"], default="all", help="which seed document (default all)")
     p.set_defaults(func=cmd_seeds)
 
     c = sub.add_parser("check", help="gradients of a random network vs finite differences (and torch autograd)")
-    c.add_argument("--cell", choices=["rnn", "lstm", "gru", "mlp"], default="rnn")
-    c.add_argument("--input-size", type=int, default=3)
-    c.add_argument("--hidden-size", type=int, default=4)
-    c.add_argument("--layers", type=int, default=1)
-    c.add_argument("--bidirectional", action="store_true")
-    c.add_argument("--batch-first", action="store_true")
-    c.add_argument("--no-bias", action="store_true")
+    c.add_argument("--cell", choices=["rnn", "lstm", "gru", "mlp"], default="rnn", help="network to check (default rnn)")
+    c.add_argument("--input-size", type=int, default=3, help="input features (default 3)")
+    c.add_argument("--hidden-size", type=int, default=4, help="hidden size (default 4)")
+    c.add_argument("--layers", type=int, default=1, help="stacked recurrent layers (default 1)")
+    c.add_argument("--bidirectional", action="store_true", help="both directions")
+    c.add_argument("--batch-first", action="store_true", help="inputs shaped (batch, time, features)")
+    c.add_argument("--no-bias", action="store_true", help="no bias vectors")
     c.add_argument("--nonlinearity", default="tanh", help="rnn: tanh|relu|sigmoid; mlp: any activation")
-    c.add_argument("--steps", type=int, default=5, help="sequence length T")
-    c.add_argument("--batch", type=int, default=2)
-    c.add_argument("--lengths", default=None, help="comma-separated lengths, one per sequence (e.g. 5,2)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--steps", type=positive_int, default=5, help="sequence length T")
+    c.add_argument("--batch", type=positive_int, default=2, help="sequences in the batch (default 2)")
+    c.add_argument("--lengths", type=int_list, default=None, help="comma-separated lengths, one per sequence (e.g. 5,2)")
+    c.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the weights and inputs (default 0)")
     c.add_argument("--no-torch", action="store_true", help="skip the comparison with torch autograd")
     c.set_defaults(func=cmd_check)
 
@@ -78,7 +79,7 @@ def _build(args: argparse.Namespace):
     state = (h0, rng.standard_normal(h0.shape)) if args.cell == "lstm" else h0
     kwargs = {}
     if args.lengths:
-        kwargs["lengths"] = np.array([int(v) for v in args.lengths.split(",")])
+        kwargs["lengths"] = np.array(args.lengths)
     return m, (x, state), kwargs
 
 

@@ -1,6 +1,6 @@
-"""The benchmark orchestrator: ``python -m benchmarks [--quick] [...]``.
+"""The benchmark orchestrator: ``bptt bench [--quick] [...]`` (or ``python -m bptt.bench``).
 
-bptt and torch each run in their own worker process (:mod:`benchmarks.worker`),
+bptt and torch each run in their own worker process (:mod:`bptt.bench.worker`),
 with the same thread count, set through the environment before import and
 again with threadpoolctl / ``torch.set_num_threads`` (both printed). For each
 (config, cell, dtype): both build the same weights and data, a checksum of the
@@ -10,11 +10,12 @@ that drift of the machine hits both. A sample is the mean time of enough
 forward+backward runs to fill ``--sample-time``; the table shows the median
 and the min–max over ``--samples`` samples.
 
-GFLOP/s count GEMM FLOPs only (:func:`benchmarks.configs.gemm_flops`). The
+GFLOP/s count GEMM FLOPs only (:func:`bptt.bench.configs.gemm_flops`). The
 "NumPy GEMM" column is the practical ceiling: the same GEMM shapes bptt runs,
 each timed alone with ``np.dot`` in the bptt process, FLOP-weighted.
 
-Results go to ``benchmarks/results/<label>.json``; ``--show FILE
+Results go to ``bench-results/<label>.json`` under the current directory
+(``--out`` for another path); ``--show FILE
 [--baseline FILE]`` prints a saved run (against another).
 """
 
@@ -33,8 +34,9 @@ from pathlib import Path
 
 from .configs import CELLS, CONFIGS, DTYPES, LARGE_GEMM_FRACTION, TARGETS, gemm_flops, gemm_shapes
 
-ROOT = Path(__file__).resolve().parent
-RESULTS = ROOT / "results"
+WORKER = Path(__file__).resolve().with_name("worker.py")
+SRC = Path(__file__).resolve().parents[2]  # the folder holding the bptt package
+RESULTS = "bench-results"  # under the current directory, never inside the package
 
 
 class Worker:
@@ -50,11 +52,13 @@ class Worker:
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
         # ``src``: benchmark another checkout of bptt (e.g. the code before a change).
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, str(ROOT.parent), env.get("PYTHONPATH")) if p)
+        # The worker runs as a file, not as ``bptt.bench.worker``: the bptt it imports comes from
+        # ``src`` first, and that may be a checkout without this harness.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, str(SRC), env.get("PYTHONPATH")) if p)
         self.lib = lib
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.worker", "--lib", lib, "--threads", str(threads), "--timer", timer],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(ROOT.parent),
+            [sys.executable, str(WORKER), "--lib", lib, "--threads", str(threads), "--timer", timer],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
 
     def ask(self, **req) -> dict:
@@ -217,7 +221,7 @@ def print_table(result: dict, baseline: dict | None = None) -> None:
 def _meta(args, infos: dict) -> dict:
     def git(*cmd):
         try:
-            return subprocess.run(["git", *cmd], cwd=ROOT.parent, capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(["git", *cmd], cwd=SRC, capture_output=True, text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return "?"
 
@@ -238,7 +242,7 @@ def _meta(args, infos: dict) -> dict:
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m bptt.bench", description=__doc__.split("\n\n")[0])
     add_arguments(ap)
     return ap.parse_args(argv)
 
@@ -258,8 +262,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          "load on the machine, and equal to wall time with --threads 1")
     ap.add_argument("--gap", type=float, default=0.3,
                     help="seconds of pause before switching library (lets the other's spinning threads sleep)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--label", default=None, help="name of the JSON file under benchmarks/results/")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
+    ap.add_argument("--label", default=None, help="name of the JSON file under ./bench-results/")
     ap.add_argument("--out", default=None, help="JSON path (overrides --label)")
     ap.add_argument("--no-save", action="store_true", help="print only")
     ap.add_argument("--keep-openblas-env", action="store_true",
@@ -309,7 +313,7 @@ def run(args) -> int:
                      else f", bptt from {info.get('bptt_path')}")
             print(f"{lib:<5} worker: numpy {info['numpy']}{extra}; pools: {pools}", flush=True)
         result = {"meta": _meta(args, infos), "rows": []}
-        path = None if args.no_save else (Path(args.out) if args.out else RESULTS / f"{args.label}.json")
+        path = None if args.no_save else (Path(args.out) if args.out else Path(RESULTS) / f"{args.label}.json")
         if args.update:
             # Re-measure some rows of a saved run (e.g. ones taken on a busy machine) and replace them.
             path = Path(args.update)

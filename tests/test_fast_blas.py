@@ -5,7 +5,7 @@ import pytest
 
 import bptt.functional.fast.blas as rc
 
-from test_fast_path import _problem, _run
+from test_fast_backends import _problem, _run
 
 threadpoolctl = pytest.importorskip("threadpoolctl", reason="the BLAS thread choice needs threadpoolctl")
 

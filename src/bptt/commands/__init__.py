@@ -1,1 +1,0 @@
-"""Subcommands of the ``bptt`` CLI that belong to the core library."""
