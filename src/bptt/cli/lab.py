@@ -12,6 +12,7 @@ from .options import int_list, name_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``bptt explain``, ``bptt experiment`` and ``bptt lab`` to ``sub``."""
     e = sub.add_parser(
         "explain",
         help="trace a small RNN step by step: every a_t, h_t, o_t, y_t, every dL/dh_t, every gradient as a sum of per-step terms",
@@ -64,6 +65,7 @@ def _budget(args: argparse.Namespace) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """``bptt explain``: the network traced step by step, printed as text, Markdown or JSON."""
     from ..lab.explain import explain
 
     text = explain(
@@ -77,6 +79,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
+    """``bptt experiment NAME``: run one experiment, write its plots and tables, print its conclusion."""
     from ..lab.experiments import get_experiment
     from ..lab.report import write_experiment
 
@@ -92,6 +95,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    """``bptt lab``: every experiment into one HTML report; exit status 1 if one of them failed."""
     from ..lab.report import run_lab
 
     report = run_lab(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,

@@ -43,6 +43,7 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self) -> list[float]:  # pragma: no cover - abstract
+        """The learning rate of every param group for the current ``last_epoch`` (torch's recursive form)."""
         raise NotImplementedError
 
     def _closed_form(self) -> list[float]:  # pragma: no cover - abstract
@@ -62,6 +63,7 @@ class LRScheduler:
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last ``step()``, one per param group."""
         return list(self._last_lr)
 
     def _current(self) -> list[float]:
@@ -82,6 +84,10 @@ class LRScheduler:
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the state written by ``state_dict()`` (same scheduler type, one base lr per group).
+
+        A state of another scheduler type or group count is a ``ValueError``.
+        """
         kind = str(np.asarray(state_dict.get("scheduler.type", "")))
         if kind != type(self).__name__:
             raise ValueError(f"state_dict: expected a {type(self).__name__} state, got {kind or 'no scheduler.type entry'!r}")
@@ -109,6 +115,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr ← lr · gamma every ``step_size`` epochs, unchanged otherwise."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -127,6 +134,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr ← lr · gamma at every epoch."""
         if self._is_initial:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -150,6 +158,10 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """torch's recursive cosine step: lr_t = η_min + (lr_{t−1} − η_min) (1 + cos(πt/T)) / (1 + cos(π(t−1)/T)).
+
+        Closed form η_min + (base − η_min)(1 + cos(πt/T)) / 2 when stepped to an explicit epoch.
+        """
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current()

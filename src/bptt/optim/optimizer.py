@@ -110,6 +110,7 @@ class Optimizer:
         """Create state eagerly where torch does (Adagrad); lazily otherwise."""
 
     def parameters(self) -> list[Parameter]:
+        """Every Parameter of every param group, in group order."""
         return [p for g in self.param_groups for p in g["params"]]
 
     # -- the update ----------------------------------------------------------

@@ -65,12 +65,18 @@ class SequenceNet(Module):
         self._ctx: Any = None
 
     def config(self) -> dict[str, Any]:
+        """The constructor settings as a JSON-able dict (stored in checkpoints)."""
         r = self._modules["rnn"]
         return {"model": "sequence", "cell": self.cell, "input_size": r.input_size, "hidden_size": r.hidden_size,
                 "output_size": self._modules["head"].out_features, "readout": self.readout,
                 "num_layers": r.num_layers, "dropout": r.dropout, "dtype": str(self.dtype)}
 
     def forward(self, x: Array, lengths: Any = None, hx: Any = None) -> Array:
+        """The recurrent layers, then the head at every step (readout "all") or at each sequence's last valid step
+        ("last").
+
+        Shapes: x (B, T, input_size) -> (B, T, out) for "all", (B, out) for "last"
+        """
         check_array("input", x, ndim=3, dtype=self.dtype)
         rnn, head = self._modules["rnn"], self._modules["head"]
         out, self.state = rnn(np.ascontiguousarray(x.transpose(1, 0, 2)), hx, lengths=lengths)  # (T, B, H)
@@ -84,6 +90,12 @@ class SequenceNet(Module):
         return head(out[last, np.arange(B)])
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x from ∂L/∂y: through the head, then BPTT through the recurrent layers.
+
+        With ``readout="last"`` the gradient enters each sequence at its last valid step only.
+
+        Shapes: dy (B, T, out) for readout "all", (B, out) for "last" -> dx (B, T, input_size)
+        """
         T, B, last = _require_cache(self, self._ctx)
         rnn, head = self._modules["rnn"], self._modules["head"]
         if self.readout == "all":
@@ -116,6 +128,10 @@ class Embedding(Module):
         self._ids = None
 
     def forward(self, ids: Array) -> Array:
+        """y = W[ids]: one row of the table per id.
+
+        Shapes: ids (*) integers in [0, num_embeddings) -> (*, embedding_dim)
+        """
         ids = np.asarray(ids)
         if not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"input: expected integer ids, got dtype {ids.dtype}")
@@ -157,6 +173,7 @@ class CharRNN(Module):
         self._T = None
 
     def config(self) -> dict[str, Any]:
+        """The constructor settings as a JSON-able dict (stored in checkpoints)."""
         r = self._modules["rnn"]
         return {"model": "charlm", "vocab_size": self.vocab_size, "hidden_size": r.hidden_size, "cell": self.cell,
                 "num_layers": r.num_layers, "embedding_dim": self.embedding_dim, "dropout": r.dropout,
@@ -164,16 +181,25 @@ class CharRNN(Module):
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "CharRNN":
+        """The model described by :meth:`config` (fresh weights; load a state_dict for the trained ones)."""
         return cls(int(cfg["vocab_size"]), int(cfg["hidden_size"]), cfg["cell"], int(cfg["num_layers"]),
                    None if cfg.get("embedding_dim") is None else int(cfg["embedding_dim"]),
                    float(cfg.get("dropout", 0.0)), as_dtype(cfg.get("dtype", "float32")))
 
     def init_state(self, batch_size: int) -> Any:
+        """Zero initial state for ``batch_size`` streams: h0, or (h0, c0) for an LSTM.
+
+        Shapes: -> (num_layers, batch_size, hidden_size) each
+        """
         r = self._modules["rnn"]
         h = np.zeros((r.num_layers, batch_size, r.hidden_size), dtype=self.dtype)
         return (h, h.copy()) if isinstance(r, LSTM) else h
 
     def forward(self, ids: Array, state: Any = None) -> tuple[Array, Any]:
+        """logits of the next character at every step, and the final state (carried to the next chunk).
+
+        Shapes: ids (T, B) ints in [0, vocab_size) -> logits (T, B, vocab_size), state (num_layers, B, H) (LSTM: a pair)
+        """
         ids = np.asarray(ids)
         if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
             raise ValueError(f"ids: expected a 2-D (T, B) integer array, got shape {ids.shape} dtype {ids.dtype}")
@@ -185,6 +211,12 @@ class CharRNN(Module):
         return self._modules["head"](out), state
 
     def backward(self, dlogits: Array, dstate: Any = None) -> None:
+        """Backpropagate ∂L/∂logits (and ∂L/∂final state) into the parameters' grads.
+
+        The one-hot input's gradient is not computed (it is data); with an embedding it reaches the embedding.
+
+        Shapes: dlogits (T, B, vocab_size)
+        """
         _require_cache(self, self._T)
         dout = self._modules["head"].backward(dlogits)
         # One-hot input is data: its gradient is not needed (one GEMM fewer per step of training).

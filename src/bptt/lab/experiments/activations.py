@@ -102,6 +102,10 @@ def _rnn_run(act: str, seed: int, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ...data import make_spirals
 
     cfg = budget_config(BUDGETS, budget, overrides)
@@ -166,6 +170,7 @@ def _mean_curve(res: ExperimentResult, name: str, **where) -> tuple[list, np.nda
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -242,6 +247,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     cfg = res.meta["config"]
     mlp = [r for r in res.rows if r["model"] == "mlp"]

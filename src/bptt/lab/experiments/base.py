@@ -46,15 +46,19 @@ class ExperimentResult:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def module(self):
+        """The experiment's module (its TITLE, SETUP, plot and conclude)."""
         return get_experiment(self.name)
 
     def title(self, lang: str = "en") -> str:
+        """The experiment's title in ``lang``."""
         return self.module().TITLE[lang]
 
     def setup(self, lang: str = "en") -> str:
+        """What the experiment does, in ``lang``."""
         return self.module().SETUP[lang]
 
     def conclusion(self, lang: str = "en") -> str:
+        """The conclusion drawn from this run's numbers, in ``lang`` ("en" or "es")."""
         check_choice("lang", lang, LANGS)
         return self.module().conclude(self, lang)
 
@@ -71,9 +75,11 @@ class ExperimentResult:
         return out
 
     def curves_named(self, name: str) -> list[dict[str, Any]]:
+        """The curves called ``name``, one per configuration."""
         return [c for c in self.curves if c["name"] == name]
 
     def to_json(self) -> dict[str, Any]:
+        """The result as JSON-able dicts and lists (NaN/inf as None)."""
         return {
             "name": self.name, "budget": self.budget, "seed": self.seed, "columns": self.columns,
             "rows": _jsonable(self.rows), "curves": _jsonable(self.curves),
@@ -82,6 +88,7 @@ class ExperimentResult:
         }
 
     def dumps(self) -> str:
+        """The result as a strict JSON string."""
         return json.dumps(self.to_json(), allow_nan=False)
 
 
@@ -164,6 +171,7 @@ def timer(meta: dict, key: str = "seconds"):
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation) of ``values``; std 0 for one value, (nan, nan) for none."""
     v = np.asarray(list(values), dtype=np.float64)
     if v.size == 0:
         return float("nan"), float("nan")

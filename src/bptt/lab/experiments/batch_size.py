@@ -36,6 +36,10 @@ BUDGETS: dict[str, dict[str, Any]] = {
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ... import MLP
     from ...data import make_moons
     from ...optim import SGD
@@ -81,6 +85,7 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -126,6 +131,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     rows = sorted(res.rows, key=lambda r: r["batch_size"])
     best = min(rows, key=lambda r: r["final_val_loss"])

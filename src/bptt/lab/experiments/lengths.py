@@ -58,6 +58,10 @@ def _inputs(mode: str, x: np.ndarray, lengths: np.ndarray):
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ..models import SequenceModel
     from ..tasks import variable_mean
     from ..training import make_optimizer, train_steps
@@ -103,6 +107,7 @@ def _mse(res: ExperimentResult, cell: str, tr: str, ev: str) -> float:
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -153,6 +158,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     out = []
     for cell in dict.fromkeys(r["cell"] for r in res.rows):

@@ -50,6 +50,10 @@ def _grid(data_x: np.ndarray, n: int) -> tuple[np.ndarray, list[float]]:
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ... import MLP
     from ...data import make_moons
     from ...functional.losses import softmax
@@ -106,6 +110,7 @@ def _key(r: dict) -> str:
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -184,6 +189,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     none = [r for r in res.rows if r["penalty"] == "none"][0]
     out = []

@@ -140,6 +140,7 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, storage: st
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -191,6 +192,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     best = res.tables["best"]["rows"]
     out = [C["best"].format(n=res.meta["trials_per_sampler"],

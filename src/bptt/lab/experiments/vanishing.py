@@ -268,6 +268,7 @@ def _rows(res: ExperimentResult, **where) -> list[dict]:
 
 
 def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..plotting import new_figure, save
 
     outdir = Path(outdir)
@@ -425,6 +426,7 @@ _C = {
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> str:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     C = _C[lang]
     radii = sorted({r["rho"] for r in res.rows})
     cells = list(dict.fromkeys(r["cell"] for r in res.rows))
