@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import cells as _cells
+from .checkpoint import wrap
 
 Array = np.ndarray
 
@@ -184,6 +185,7 @@ def layer_forward(
     workspace: Workspace | None = None,
     backend: str = "auto",
     W_hr: Array | None = None,
+    memory: Any = "full",
 ) -> tuple[Array, Array, Array | None, LayerCache]:
     """Run one direction of one layer over the whole sequence.
 
@@ -196,6 +198,8 @@ def layer_forward(
     gradients get ``dW_hr``). ``out``, ``h_T`` and ``c_T`` may be read-only views of
     the cache (copy them to modify them). ``workspace`` lends the fast
     backends their per-call arrays (:class:`Workspace`); results are the same.
+    ``memory="checkpoint"`` or ``("checkpoint", k)`` keeps only every k-th state
+    and recomputes in backward (:mod:`bptt.functional.checkpoint`); same gradients.
     """
     if cell.__class__ is not _cells.CellKind:
         cell = _cells.get(cell)
@@ -203,6 +207,8 @@ def layer_forward(
     if lengths is not None and (B == 0 or lengths.min() >= T):
         lengths = None  # every sequence is whole: the same computation, without masks
     run = select(cell, B, W_hh.shape[1], lengths is not None, backend, projected=W_hr is not None)
+    if memory != "full":
+        run = wrap(run, memory)
     order = reverse_order(T, B, lengths) if reverse else None
     xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)

@@ -32,6 +32,7 @@ import numpy as np
 from .._checks import check_array, check_choice, check_positive_int, check_probability, to_numpy
 from ..functional import cells
 from ..functional.cells import CellKind
+from ..functional.checkpoint import check_memory
 from ..functional.fast import check_backend
 from ..functional.recurrent import LayerCache, Workspace, layer_backward, layer_forward
 from .linear import _require_cache
@@ -60,9 +61,11 @@ class RNNBase(Module):
         seed: Any = None,
         learn_initial_state: bool = False,
         backend: str = "auto",
+        memory: Any = "full",
     ) -> None:
         super().__init__(dtype)
         self.backend = check_backend(backend)
+        self.memory = memory
         self.out_size = self.proj_size or hidden_size  # columns of h_t and of each direction's output
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -92,6 +95,18 @@ class RNNBase(Module):
         self._cache: dict | None = None
         # Buffers reused across calls, one workspace per (layer, direction); see Workspace.
         self._workspaces = [Workspace() for _ in range(self.num_layers * self.num_directions)]
+
+    @property
+    def memory(self) -> Any:
+        """What backward keeps: "full" (every step), or "checkpoint" / ("checkpoint", k): the state every
+        k steps (default ⌈√T⌉), segments recomputed in backward — same gradients, O(T/k + k) memory
+        (:mod:`bptt.functional.checkpoint`). Settable, e.g. ``model.rnn.memory = "checkpoint"``."""
+        return self._memory
+
+    @memory.setter
+    def memory(self, value: Any) -> None:
+        check_memory(value)
+        self._memory = tuple(value) if isinstance(value, list) else value
 
     # -- structure ----------------------------------------------------------
     def _make_cell(self) -> CellKind:  # pragma: no cover - abstract
@@ -221,7 +236,7 @@ class RNNBase(Module):
                 out, h, c, cache = layer_forward(
                     self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
                     W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
-                    backend=self.backend, W_hr=W_hr[0] if W_hr else None,
+                    backend=self.backend, W_hr=W_hr[0] if W_hr else None, memory=self._memory,
                 )
                 outs.append(out)
                 caches.append(cache)
@@ -336,6 +351,8 @@ class RNNBase(Module):
             s += ", learn_initial_state=True"
         if self.backend != "auto":
             s += f", backend={self.backend!r}"
+        if self.memory != "full":
+            s += f", memory={self.memory!r}"
         return s + f", dtype={self.dtype}"
 
 
@@ -360,11 +377,12 @@ class RNN(RNNBase):
         seed: Any = None,
         learn_initial_state: bool = False,
         backend: str = "auto",
+        memory: Any = "full",
     ) -> None:
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu", "sigmoid"))
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state, backend,
+            learn_initial_state, backend, memory=memory,
         )
 
     def _make_cell(self) -> CellKind:
@@ -420,6 +438,7 @@ class LSTM(RNNBase):
         forget_bias: float | None = None,
         learn_initial_state: bool = False,
         backend: str = "auto",
+        memory: Any = "full",
     ) -> None:
         if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)):
             raise TypeError(f"proj_size: expected an int (0 = no projection), got {type(proj_size).__name__} {proj_size!r}")
@@ -436,7 +455,7 @@ class LSTM(RNNBase):
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state, backend,
+            learn_initial_state, backend, memory=memory,
         )
 
     def _make_cell(self) -> CellKind:
@@ -527,11 +546,12 @@ class GRU(RNNBase):
         reset_after: bool = True,
         learn_initial_state: bool = False,
         backend: str = "auto",
+        memory: Any = "full",
     ) -> None:
         self.reset_after = _check_bool("reset_after", reset_after)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype, seed,
-            learn_initial_state, backend,
+            learn_initial_state, backend, memory=memory,
         )
 
     def _make_cell(self) -> CellKind:
