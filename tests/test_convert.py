@@ -237,3 +237,155 @@ def test_bad_input(rng):
                            "bh": np.zeros((1, H)), "by": np.zeros((6, 1))})
     with pytest.raises(ValueError, match=r"cell: expected one of"):
         d2l_param_names("transformer")
+
+
+# -- gradients (grads=True): the course's one bias gets ∂L/∂b, not ∂L/∂b_ih + ∂L/∂b_hh --------------
+
+
+def _fd(loss, params, eps=1e-6):
+    """Central differences of loss() w.r.t. every entry of every array in params (a dict, edited in place)."""
+    out = {}
+    for k, a in params.items():
+        g = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + eps
+            up = loss()
+            a[i] = old - eps
+            down = loss()
+            a[i] = old
+            g[i] = (up - down) / (2 * eps)
+        out[k] = g
+    return out
+
+
+def _rel_err(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_cs231n_grads_match_finite_differences(rng, cell):
+    N, T, D, H = 2, 4, 3, 3
+    G = 4 if cell == "lstm" else 1
+    cs = {"Wx": 0.5 * rng.standard_normal((D, G * H)), "Wh": 0.5 * rng.standard_normal((H, G * H)), "b": 0.5 * rng.standard_normal(G * H)}
+    x, w = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+    fwd = cs231n_lstm_forward if cell == "lstm" else cs231n_rnn_forward
+    num = _fd(lambda: float(np.sum(w * fwd(x, np.zeros((N, H)), **cs))), cs)
+    m = (bptt.LSTM if cell == "lstm" else bptt.RNN)(D, H, batch_first=True, dtype=np.float64).load_state_dict(from_cs231n(cs, cell))
+    m(x)
+    m.backward(w)
+    ours = to_cs231n(m.grads, cell, grads=True)
+    for k in cs:
+        assert _rel_err(ours[k], num[k]) <= 1e-7, k
+    doubled = to_cs231n(m.grads, cell)  # the weights' rule, b_ih + b_hh, doubles db
+    np.testing.assert_allclose(doubled["b"], 2 * ours["b"], rtol=1e-12)
+    back = from_cs231n(ours, cell, grads=True)  # and back: both torch biases get ∂L/∂b
+    for k, g in m.grads.items():
+        np.testing.assert_allclose(back[k], g, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_d2l_grads_match_torch_autograd_on_d2l_code(rng, cell):
+    torch = pytest.importorskip("torch")
+    T, B, I, H, V = 5, 2, 3, 4, 3
+    names = d2l_param_names(cell)
+    params = [0.5 * rng.standard_normal({"W_hq": (H, V), "b_q": (V,)}.get(n) or {"W_x": (I, H), "W_h": (H, H)}.get(n[:3], (H,))) for n in names]
+    x, w = rng.standard_normal((T, B, I)), rng.standard_normal((T, B, V))
+    # the d2l model as d2l writes it (its torch autograd gives the reference gradients)
+    tp = [torch.tensor(p, requires_grad=True) for p in params]
+    p = dict(zip(names, tp))
+    Hs, C, ys = torch.zeros(B, H, dtype=torch.float64), torch.zeros(B, H, dtype=torch.float64), []
+    for X in torch.from_numpy(x):
+        if cell == "lstm":
+            I_ = torch.sigmoid(X @ p["W_xi"] + Hs @ p["W_hi"] + p["b_i"])
+            F = torch.sigmoid(X @ p["W_xf"] + Hs @ p["W_hf"] + p["b_f"])
+            O = torch.sigmoid(X @ p["W_xo"] + Hs @ p["W_ho"] + p["b_o"])
+            C = F * C + I_ * torch.tanh(X @ p["W_xc"] + Hs @ p["W_hc"] + p["b_c"])
+            Hs = O * torch.tanh(C)
+        elif cell == "gru":
+            Z = torch.sigmoid(X @ p["W_xz"] + Hs @ p["W_hz"] + p["b_z"])
+            R = torch.sigmoid(X @ p["W_xr"] + Hs @ p["W_hr"] + p["b_r"])
+            Hs = Z * Hs + (1 - Z) * torch.tanh(X @ p["W_xh"] + (R * Hs) @ p["W_hh"] + p["b_h"])
+        else:
+            Hs = torch.tanh(X @ p["W_xh"] + Hs @ p["W_hh"] + p["b_h"])
+        ys.append(Hs @ p["W_hq"] + p["b_q"])
+    (torch.stack(ys) * torch.from_numpy(w)).sum().backward()
+
+    sd, head = from_d2l(params, cell)
+    kw = {"reset_after": False} if cell == "gru" else {}
+    m = {"lstm": bptt.LSTM, "gru": bptt.GRU, "rnn": bptt.RNN}[cell](I, H, dtype=np.float64, **kw).load_state_dict(sd)
+    fc = bptt.Linear(H, V, dtype=np.float64).load_state_dict(head)
+    out, _ = m(x)
+    fc(out)
+    m.backward(fc.backward(w))
+    ours = to_d2l(m.grads, cell, head=fc.grads, grads=True)
+    for n, t in zip(names, tp):
+        assert _rel_err(ours[n], t.grad.numpy()) <= 1e-12, n
+    back, back_head = from_d2l({n: t.grad.numpy() for n, t in zip(names, tp)}, cell, grads=True)
+    for k, g in m.grads.items():
+        np.testing.assert_allclose(back[k], g, rtol=1e-12, atol=1e-14)
+
+
+def min_char_rnn_lossfun(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    """Karpathy's min-char-rnn lossFun, as written there (clipping included)."""
+    vocab_size = Wxh.shape[1]
+    xs, hs, ys, ps = {}, {}, {}, {}
+    hs[-1] = np.copy(hprev)
+    loss = 0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((vocab_size, 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+        ys[t] = np.dot(Why, hs[t]) + by
+        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
+        loss += -np.log(ps[t][targets[t], 0])
+    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+    dhnext = np.zeros_like(hs[0])
+    for t in reversed(range(len(inputs))):
+        dy = np.copy(ps[t])
+        dy[targets[t]] -= 1
+        dWhy += np.dot(dy, hs[t].T)
+        dby += dy
+        dh = np.dot(Why.T, dy) + dhnext
+        dhraw = (1 - hs[t] * hs[t]) * dh
+        dbh += dhraw
+        dWxh += np.dot(dhraw, xs[t].T)
+        dWhh += np.dot(dhraw, hs[t - 1].T)
+        dhnext = np.dot(Whh.T, dhraw)
+    for dparam in [dWxh, dWhh, dWhy, dbh, dby]:
+        np.clip(dparam, -5, 5, out=dparam)
+    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+
+
+def test_min_char_rnn_grads_match_its_lossfun(rng):
+    V, H = 5, 4
+    mc = {"Wxh": 0.3 * rng.standard_normal((H, V)), "Whh": 0.3 * rng.standard_normal((H, H)),
+          "Why": 0.3 * rng.standard_normal((V, H)), "bh": 0.3 * rng.standard_normal((H, 1)), "by": 0.3 * rng.standard_normal((V, 1))}
+    inputs, targets = [0, 3, 2, 4, 1, 1], [3, 2, 4, 1, 1, 0]
+    hprev = 0.5 * rng.standard_normal((H, 1))
+    loss, *ref, _ = min_char_rnn_lossfun(inputs, targets, hprev, **mc)
+    assert all(np.max(np.abs(g)) < 5 for g in ref)  # the clip left these untouched
+    sd, head = from_min_char_rnn(mc)
+    rnn = bptt.RNN(V, H, dtype=np.float64).load_state_dict(sd)
+    fc = bptt.Linear(H, V, dtype=np.float64).load_state_dict(head)
+    ce = bptt.CrossEntropyLoss(reduction="sum")
+    out, _ = rnn(np.eye(V)[inputs], hprev.T)
+    assert abs(ce(fc(out), np.array(targets)) - loss) <= 1e-12 * loss
+    rnn.backward(fc.backward(ce.backward()))
+    ours = to_min_char_rnn(rnn.grads, fc.grads, grads=True)
+    for k, g in zip(("Wxh", "Whh", "Why", "bh", "by"), ref):
+        assert _rel_err(ours[k], g) <= 1e-12, k
+    back, back_head = from_min_char_rnn(dict(zip(("Wxh", "Whh", "Why", "bh", "by"), ref)), grads=True)
+    for k, g in rnn.grads.items():
+        np.testing.assert_allclose(back[k], g, rtol=1e-12, atol=1e-15)
+
+
+def test_grads_refuse_a_torch_gru_bias(rng):
+    m = bptt.GRU(3, 4, dtype=np.float64, seed=0)  # torch's GRU: b_hn sits inside r ⊙ (W_hn h + b_hn)
+    m(rng.standard_normal((5, 2, 3)))
+    m.backward(rng.standard_normal((5, 2, 4)))
+    with pytest.raises(ValueError, match="grads: bias_ih_l0 and its bias_hh gradient differ"):
+        to_d2l(m.grads, "gru", grads=True)
+    with pytest.raises(TypeError, match="grads: expected True or False"):
+        to_d2l(m.grads, "gru", grads="yes")

@@ -24,6 +24,12 @@ function both ways (tested by forward outputs), but torch → X → torch return
 form (``n = tanh(W_in x + W_hn (r ⊙ h) + b)``): load it into
 ``bptt.GRU(..., reset_after=False)``; torch's GRU computes a different function.
 
+Gradients convert with ``grads=True`` (every function): the course's one bias b
+stands for b_ih + b_hh, so ∂L/∂b = ∂L/∂b_ih = ∂L/∂b_hh — going *to* the course
+the gradient is ∂L/∂b_ih (checked equal to ∂L/∂b_hh), not their sum, and coming
+*from* it both torch biases get ∂L/∂b. (A torch GRU's b_hn gradient differs from
+b_in's; converting it raises.) Weight gradients convert like weights.
+
 Output layers come back as a separate ``head`` dict ``{"weight": (V, H),
 "bias": (V,)}`` for a ``bptt.Linear(H, V)`` / ``torch.nn.Linear(H, V)``.
 Every function keeps the arrays' dtype and accepts torch tensors.
@@ -62,6 +68,12 @@ def _get(params: Mapping[str, Any], key: str, where: str, ndim: int | tuple[int,
     return check_array(f"{where}[{key!r}]", to_numpy(params[key]), ndim=ndim)
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _need_shape(name: str, a: Array, shape: tuple[int, ...]) -> None:
     if a.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {a.shape}")
@@ -73,8 +85,11 @@ def _as_mapping(params: Any, where: str) -> Mapping[str, Any]:
     return params
 
 
-def _torch_layer(state_dict: Any, cell: str, layer: int, reverse: bool, prefix: str):
-    """(W_ih, W_hh, b_ih + b_hh or zeros, H) of one layer/direction of a torch/bptt state_dict."""
+def _torch_layer(state_dict: Any, cell: str, layer: int, reverse: bool, prefix: str, grads: bool = False):
+    """(W_ih, W_hh, b_ih + b_hh or zeros, H) of one layer/direction of a torch/bptt state_dict.
+
+    With ``grads`` the arrays are gradients and b is ∂L/∂b_ih (which must equal ∂L/∂b_hh).
+    """
     sd = _as_mapping(state_dict, "state_dict")
     sfx = _suffix(layer, reverse)
     G = _GATES[cell]
@@ -92,19 +107,32 @@ def _torch_layer(state_dict: Any, cell: str, layer: int, reverse: bool, prefix: 
         b_hh = _get(sd, f"{prefix}bias_hh{sfx}", "state_dict", 1)
         _need_shape(f"state_dict[{prefix}bias_ih{sfx!r}]", b_ih, (GH,))
         _need_shape(f"state_dict[{prefix}bias_hh{sfx!r}]", b_hh, (GH,))
-        b = b_ih + b_hh
+        b = _shared_bias_grad(b_ih, b_hh, f"{prefix}bias_ih{sfx}") if grads else b_ih + b_hh
     else:
         b = np.zeros(GH, dtype=W_ih.dtype)
     return W_ih, W_hh, b, H
 
 
-def _torch_dict(W_ih: Array, W_hh: Array, b: Array, layer: int, reverse: bool, prefix: str) -> dict[str, Array]:
+def _shared_bias_grad(g_ih: Array, g_hh: Array, name: str) -> Array:
+    """∂L/∂b of the course's single bias b = b_ih + b_hh: both torch gradients, which must agree."""
+    scale = max(float(np.max(np.abs(g_ih), initial=0.0)), 1e-300)
+    if not np.allclose(g_ih, g_hh, rtol=1e-6, atol=1e-12 * scale):
+        worst = float(np.max(np.abs(g_ih - g_hh)))
+        raise ValueError(
+            f"grads: {name} and its bias_hh gradient differ (max |diff| {worst:.3g}); the course layout's one bias "
+            "needs them equal (a torch GRU's b_hn is not a plain sum)"
+        )
+    return g_ih.copy()
+
+
+def _torch_dict(W_ih: Array, W_hh: Array, b: Array, layer: int, reverse: bool, prefix: str, grads: bool = False) -> dict[str, Array]:
+    """One layer's torch entries; the single bias goes to bias_ih (weights: bias_hh = 0; ``grads``: both get ∂L/∂b)."""
     sfx = _suffix(layer, reverse)
     return {
         f"{prefix}weight_ih{sfx}": np.ascontiguousarray(W_ih),
         f"{prefix}weight_hh{sfx}": np.ascontiguousarray(W_hh),
         f"{prefix}bias_ih{sfx}": np.ascontiguousarray(b),
-        f"{prefix}bias_hh{sfx}": np.zeros_like(b),
+        f"{prefix}bias_hh{sfx}": np.array(b, copy=True) if grads else np.zeros_like(b),
     }
 
 
@@ -113,11 +141,12 @@ def _permute_blocks(a: Array, perm: list[int], H: int, axis: int) -> Array:
 
 
 # -- cs231n -----------------------------------------------------------------------
-def from_cs231n(params: Mapping[str, Any], cell: str = "lstm", *, layer: int = 0, prefix: str = "") -> dict[str, Array]:
+def from_cs231n(params: Mapping[str, Any], cell: str = "lstm", *, layer: int = 0, prefix: str = "",
+                grads: bool = False) -> dict[str, Array]:
     """cs231n ``{"Wx": (I, G·H), "Wh": (H, G·H), "b": (G·H,)}`` -> torch/bptt ``state_dict`` of one layer.
 
     ``cell`` is "lstm" (cs231n blocks i, f, o, g) or "rnn" (G = 1).
-    ``b`` becomes ``bias_ih``; ``bias_hh`` is zero.
+    ``b`` becomes ``bias_ih``; ``bias_hh`` is zero (``grads=True``: both are ∂L/∂b).
     """
     cell = check_choice("cell", cell, ("lstm", "rnn"))
     p = _as_mapping(params, "params")
@@ -130,15 +159,18 @@ def from_cs231n(params: Mapping[str, Any], cell: str = "lstm", *, layer: int = 0
     perm = _CS231N_FROM_TORCH[cell]
     return _torch_dict(
         _permute_blocks(Wx, perm, H, 1).T, _permute_blocks(Wh, perm, H, 1).T, _permute_blocks(b, perm, H, 0),
-        layer, False, prefix,
+        layer, False, prefix, _flag("grads", grads),
     )
 
 
 def to_cs231n(state_dict: Mapping[str, Any], cell: str = "lstm", *, layer: int = 0, reverse: bool = False,
-              prefix: str = "") -> dict[str, Array]:
-    """torch/bptt ``state_dict`` (one layer/direction) -> cs231n ``{"Wx", "Wh", "b"}`` with b = b_ih + b_hh."""
+              prefix: str = "", grads: bool = False) -> dict[str, Array]:
+    """torch/bptt ``state_dict`` (one layer/direction) -> cs231n ``{"Wx", "Wh", "b"}`` with b = b_ih + b_hh.
+
+    ``grads=True``: the mapping holds gradients (e.g. ``module.grads``); db = ∂L/∂b_ih.
+    """
     cell = check_choice("cell", cell, ("lstm", "rnn"))
-    W_ih, W_hh, b, H = _torch_layer(state_dict, cell, layer, reverse, prefix)
+    W_ih, W_hh, b, H = _torch_layer(state_dict, cell, layer, reverse, prefix, _flag("grads", grads))
     perm = _CS231N_FROM_TORCH[cell]  # its own inverse
     return {
         "Wx": np.ascontiguousarray(_permute_blocks(W_ih, perm, H, 0).T),
@@ -156,13 +188,14 @@ def d2l_param_names(cell: str) -> list[str]:
 
 
 def from_d2l(params: Mapping[str, Any] | Sequence[Any], cell: str = "lstm", *, layer: int = 0,
-             prefix: str = "") -> tuple[dict[str, Array], dict[str, Array] | None]:
+             prefix: str = "", grads: bool = False) -> tuple[dict[str, Array], dict[str, Array] | None]:
     """d2l scratch parameters -> (torch/bptt ``state_dict`` of one layer, output ``head`` or None).
 
     ``params``: a mapping by d2l's names (``W_xi``, ``W_hi``, ``b_i``, …) or
     d2l's list in its own order (LSTM: i, f, o, c triples; GRU: z, r, h; RNN: h;
     then optionally ``W_hq``, ``b_q``). Shapes: W_x? (I, H), W_h? (H, H), b_? (H,),
     W_hq (H, V), b_q (V,). ``cell="gru"`` is the textbook form: use ``GRU(reset_after=False)``.
+    ``grads=True``: the arrays are gradients (both torch biases get ∂L/∂b).
     """
     cell = check_choice("cell", cell, ("lstm", "gru", "rnn"))
     names = d2l_param_names(cell)
@@ -184,7 +217,8 @@ def from_d2l(params: Mapping[str, Any] | Sequence[Any], cell: str = "lstm", *, l
         _need_shape(f"params['W_x{g}']", wx, (I, H))
         _need_shape(f"params['W_h{g}']", wh, (H, H))
         _need_shape(f"params['b_{g}']", bb, (H,))
-    sd = _torch_dict(np.concatenate(W_x, 1).T, np.concatenate(W_h, 1).T, np.concatenate(b), layer, False, prefix)
+    sd = _torch_dict(np.concatenate(W_x, 1).T, np.concatenate(W_h, 1).T, np.concatenate(b), layer, False, prefix,
+                     _flag("grads", grads))
     head = None
     if "W_hq" in p or "b_q" in p:
         W_hq, b_q = _get(p, "W_hq", "params", 2), _get(p, "b_q", "params", 1)
@@ -195,14 +229,14 @@ def from_d2l(params: Mapping[str, Any] | Sequence[Any], cell: str = "lstm", *, l
 
 
 def to_d2l(state_dict: Mapping[str, Any], cell: str = "lstm", head: Mapping[str, Any] | None = None, *,
-           layer: int = 0, reverse: bool = False, prefix: str = "") -> dict[str, Array]:
+           layer: int = 0, reverse: bool = False, prefix: str = "", grads: bool = False) -> dict[str, Array]:
     """torch/bptt ``state_dict`` (+ optional ``head`` {"weight", "bias"}) -> d2l's named parameters.
 
-    Per-gate b = b_ih + b_hh. The dict is in d2l's list order
+    Per-gate b = b_ih + b_hh (``grads=True``: ∂L/∂b = ∂L/∂b_ih). The dict is in d2l's list order
     (:func:`d2l_param_names`), so ``list(to_d2l(...).values())`` is d2l's ``params``.
     """
     cell = check_choice("cell", cell, ("lstm", "gru", "rnn"))
-    W_ih, W_hh, b, H = _torch_layer(state_dict, cell, layer, reverse, prefix)
+    W_ih, W_hh, b, H = _torch_layer(state_dict, cell, layer, reverse, prefix, _flag("grads", grads))
     blocks = {g: j for j, g in enumerate(_D2L_GATES[cell])}
     out: dict[str, Array] = {}
     for g in _D2L_ORDER[cell]:
@@ -226,7 +260,7 @@ def _column(name: str, a: Array, n: int) -> Array:
     return a.reshape(n)
 
 
-def from_min_char_rnn(params: Mapping[str, Any], *, prefix: str = "") -> tuple[dict[str, Array], dict[str, Array]]:
+def from_min_char_rnn(params: Mapping[str, Any], *, prefix: str = "", grads: bool = False) -> tuple[dict[str, Array], dict[str, Array]]:
     """Karpathy's min-char-rnn ``{Wxh (H, V), Whh (H, H), Why (V, H), bh (H, 1), by (V, 1)}``
     -> (``RNN(V, H)`` state_dict, ``Linear(H, V)`` head).
 
@@ -240,13 +274,18 @@ def from_min_char_rnn(params: Mapping[str, Any], *, prefix: str = "") -> tuple[d
     _need_shape("params['Whh']", Whh, (H, H))
     _need_shape("params['Why']", Why, (V, H))
     bh, by = _column("params['bh']", bh, H), _column("params['by']", by, V)
-    sd = _torch_dict(Wxh, Whh, bh.copy(), 0, False, prefix)
+    sd = _torch_dict(Wxh, Whh, bh.copy(), 0, False, prefix, _flag("grads", grads))
     return sd, {"weight": Why.copy(), "bias": by.copy()}
 
 
-def to_min_char_rnn(state_dict: Mapping[str, Any], head: Mapping[str, Any], *, prefix: str = "") -> dict[str, Array]:
-    """(``RNN`` state_dict, ``Linear`` head) -> min-char-rnn ``{Wxh, Whh, Why, bh (H, 1), by (V, 1)}``; bh = b_ih + b_hh."""
-    W_ih, W_hh, b, H = _torch_layer(state_dict, "rnn", 0, False, prefix)
+def to_min_char_rnn(state_dict: Mapping[str, Any], head: Mapping[str, Any], *, prefix: str = "",
+                    grads: bool = False) -> dict[str, Array]:
+    """(``RNN`` state_dict, ``Linear`` head) -> min-char-rnn ``{Wxh, Whh, Why, bh (H, 1), by (V, 1)}``; bh = b_ih + b_hh.
+
+    ``grads=True`` converts gradients (``rnn.grads``, ``head.grads``) into min-char-rnn's
+    ``dWxh, dWhh, dWhy, dbh, dby`` (keys without the d): dbh = ∂L/∂b_ih.
+    """
+    W_ih, W_hh, b, H = _torch_layer(state_dict, "rnn", 0, False, prefix, _flag("grads", grads))
     hd = _as_mapping(head, "head")
     Why = _get(hd, "weight", "head", 2)
     V = Why.shape[0]

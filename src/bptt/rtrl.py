@@ -270,7 +270,7 @@ class OnlineRTRL:
         g = self.rtrl.unflatten(self.rtrl.gradient(dh))
         for p, key in zip(self._params, _KEYS):
             if p is not None:
-                p.grad += g[key]
+                p.accumulate(g[key])
         if self.optimizer is not None:
             self.optimizer.step()
             self.optimizer.zero_grad()

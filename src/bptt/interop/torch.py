@@ -6,11 +6,12 @@ raises an ``ImportError`` that says so. Nothing else in bptt imports torch.
     tm = to_torch(rnn)              # an equivalent torch.nn.RNN with the same weights
     m = from_torch(tm)              # and back
     report = compare(rnn, (x, h0))  # max |bptt − torch| for outputs and every gradient
+    training_state_from_torch(tmodel, topt, tsched, model=m, optimizer=opt, scheduler=sched)  # and _to_torch
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -190,3 +191,85 @@ def compare(module: Module, inputs: Sequence[Any], *, lengths: Any = None, seed:
     for name, g in module.grads.items():
         res.rows.append(compare_arrays(f"grad {name}", g, t_params[name]))
     return res
+
+
+# -- training state: model + optimizer + scheduler -------------------------------------------------
+
+def optimizer_state_to_torch(state_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """A bptt ``optimizer.state_dict()`` as torch's optimizer expects it (buffers as tensors, ``step`` a 0-d tensor).
+
+    ``step`` gets torch's scalar dtype (float32, float64 under a float64 default dtype).
+    bptt-only options torch cannot run (Adagrad's ``eps_inside_sqrt=True``) raise ValueError.
+    """
+    scalar = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    groups = []
+    for g, group in enumerate(state_dict["param_groups"]):
+        if group.get("eps_inside_sqrt"):
+            raise ValueError(f"state_dict['param_groups'][{g}]['eps_inside_sqrt']: torch's Adagrad has no such option (eps is outside the square root)")
+        groups.append({k: (list(v) if k == "params" else v) for k, v in group.items() if k != "eps_inside_sqrt"})
+    def tensor(name: str, v: Any) -> Any:
+        return torch.tensor(float(v), dtype=scalar) if name == "step" else torch.from_numpy(np.array(v, copy=True))
+
+    state = {i: {k: tensor(k, v) for k, v in buffers.items()} for i, buffers in state_dict["state"].items()}
+    return {"state": state, "param_groups": groups}
+
+
+def _param_names(named: Any, groups: Sequence[Mapping[str, Any]], where: str) -> list[list[str]]:
+    names = {id(p): n for n, p in named}
+    out = []
+    for g, group in enumerate(groups):
+        missing = [i for i, p in enumerate(group["params"]) if id(p) not in names]
+        if missing:
+            raise ValueError(f"{where}.param_groups[{g}]['params'][{missing[0]}]: not a parameter of the model")
+        out.append([names[id(p)] for p in group["params"]])
+    return out
+
+
+def _check_pairing(model: Module, optimizer: Any, scheduler: Any, tmodel: Any, toptimizer: Any, tscheduler: Any) -> None:
+    ours = _param_names(model.named_parameters(), optimizer.param_groups, "optimizer")
+    theirs = _param_names(tmodel.named_parameters(), toptimizer.param_groups, "toptimizer")
+    if ours != theirs:
+        raise ValueError(f"optimizer: its param groups hold {ours}, torch's hold {theirs}; build both from the same named parameters in the same order")
+    if type(optimizer).__name__ != type(toptimizer).__name__:
+        raise ValueError(f"optimizer: a {type(optimizer).__name__} cannot take a torch {type(toptimizer).__name__} state")
+    if (scheduler is None) != (tscheduler is None):
+        raise ValueError("scheduler: pass a scheduler on both sides or on neither")
+    if scheduler is not None and type(scheduler).__name__ != type(tscheduler).__name__:
+        raise ValueError(f"scheduler: a {type(scheduler).__name__} cannot take a torch {type(tscheduler).__name__} state")
+
+
+def training_state_from_torch(tmodel: Any, toptimizer: Any, tscheduler: Any = None, *,
+                              model: Module, optimizer: Any, scheduler: Any = None) -> None:
+    """Copy a torch training state (weights, optimizer buffers and hyper-parameters, scheduler) into bptt objects.
+
+    Both sides must have the same parameter names, the optimizer of the same class with the
+    same groups (by name, in order) and the scheduler of the same class; training then goes
+    on in bptt exactly as it would have in torch. All or nothing: on any error the bptt
+    objects are left as they were.
+    """
+    _check_pairing(model, optimizer, scheduler, tmodel, toptimizer, tscheduler)
+    saved = (model.state_dict(), optimizer.state_dict(), None if scheduler is None else scheduler.state_dict())
+    try:
+        model.load_state_dict(tmodel.state_dict())
+        optimizer.load_state_dict(toptimizer.state_dict())
+        if scheduler is not None:
+            scheduler.load_state_dict(tscheduler.state_dict())
+    except Exception:
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved[2])
+        raise
+
+
+def training_state_to_torch(model: Module, optimizer: Any, scheduler: Any = None, *,
+                            tmodel: Any, toptimizer: Any, tscheduler: Any = None) -> None:
+    """Copy a bptt training state into torch objects built the same way (the inverse of :func:`training_state_from_torch`)."""
+    _check_pairing(model, optimizer, scheduler, tmodel, toptimizer, tscheduler)
+    opt_sd = optimizer_state_to_torch(optimizer.state_dict())
+    sched_sd = None if scheduler is None else scheduler.state_dict()
+    with torch.no_grad():
+        tmodel.load_state_dict({k: torch.from_numpy(np.array(v, copy=True)) for k, v in model.state_dict().items()})
+    toptimizer.load_state_dict(opt_sd)
+    if tscheduler is not None:
+        tscheduler.load_state_dict(sched_sd)

@@ -7,9 +7,11 @@ from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss, SumSquaresLoss
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .sequence import Embedding, Flatten, HiddenState, Transpose, Unflatten
 
 __all__ = [
     "Module", "Parameter", "Linear", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "Identity",
     "Sequential", "MLP", "CrossEntropyLoss", "MSELoss", "SumSquaresLoss", "RNNBase", "RNN", "LSTM", "GRU",
     "CellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "Embedding", "Flatten", "Unflatten", "Transpose", "HiddenState",
 ]

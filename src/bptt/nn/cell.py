@@ -75,7 +75,7 @@ class CellBase(Module):
         dx, dh_prev, dc_prev, *dparams = self.kind.step_backward(dh, dc, cache)
         for name, g in zip(_NAMES, dparams):
             if name in self._params:
-                np.add(self._params[name].grad, g, out=self._params[name].grad)
+                self._params[name].accumulate(g)  # allocates a grad left None by zero_grad(set_to_none=True)
         return dx, self._join(dh_prev, dc_prev)
 
     def _split(self, state: Any, name: str) -> tuple[Any, Any]:

@@ -19,6 +19,10 @@ class Sequential(Module):
 
     Children are named "0", "1", … so parameter names match torch.nn.Sequential
     (``"0.weight"``, ``"2.bias"``). All children must share one dtype.
+    A child whose forward returns a pair, as RNN/LSTM/GRU return ``(output, h_n)``,
+    passes on the first (the output sequence) and gets ``backward(dy, None)``:
+    no gradient reaches its final state. To pass on h_n instead, wrap the layer in
+    :class:`bptt.nn.HiddenState`. ``backward`` returns ∂L/∂x (None after an Embedding).
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -37,15 +41,24 @@ class Sequential(Module):
         return len(self._modules)
 
     def forward(self, x: Array) -> Array:
-        """y = f_n(… f_1(x)): each child's output is the next one's input."""
+        """y = f_n(… f_1(x)): each child's output is the next one's input (a recurrent layer's (output, state) passes
+        its output on).
+        """
+        self._paired = []
         for m in self._modules.values():
             x = m(x)
+            self._paired.append(isinstance(x, tuple))
+            if self._paired[-1]:  # (output, state) of a recurrent layer: the sequence goes on
+                x = x[0]
         return x
 
     def backward(self, dy: Array) -> Array:
         """∂L/∂x = f_1'ᵀ(… f_n'ᵀ(dy)): each child's ``backward`` in reverse order; returns ∂L/∂x."""
-        for m in reversed(list(self._modules.values())):
-            dy = m.backward(dy)
+        paired = getattr(self, "_paired", None)
+        if paired is None:
+            raise RuntimeError("Sequential.backward: called before forward (no cached activations)")
+        for m, pair in zip(reversed(list(self._modules.values())), reversed(paired)):
+            dy = m.backward(dy, None)[0] if pair else m.backward(dy)
         return dy
 
 

@@ -59,9 +59,9 @@ class Linear(Module):
         cache = _require_cache(self, self._cache)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache[0].shape[:-1] + (self.out_features,))
         dx, dW, db = linear_backward(dy, cache)
-        self._params["weight"].grad += dW
+        self._params["weight"].accumulate(dW)
         if db is not None:
-            self._params["bias"].grad += db
+            self._params["bias"].accumulate(db)
         return dx
 
     def extra_repr(self) -> str:

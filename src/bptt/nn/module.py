@@ -4,8 +4,11 @@ A :class:`Parameter` pairs an array with its gradient. Modules keep their
 parameters by name; children are registered with :meth:`Module.add_module` and
 their names are prefixed as in torch (``"0.weight"``, ``"rnn.weight_ih_l0"``).
 Optimizers walk ``module.parameters()`` and update ``p.data`` in place, so the
-module always sees the new values; ``backward`` adds into ``p.grad`` (gradients
-accumulate until ``zero_grad()``, like torch).
+module always sees the new values; ``backward`` adds into ``p.grad`` through
+:meth:`Parameter.accumulate` (gradients accumulate until ``zero_grad()``, like
+torch). ``zero_grad(set_to_none=True)`` leaves ``p.grad = None`` as torch does:
+the next backward allocates it, and an optimizer skips a parameter whose grad
+is still None.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ Array = np.ndarray
 
 
 class Parameter:
-    """A named array and its gradient (same shape and dtype)."""
+    """A named array and its gradient (same shape and dtype, or None after ``zero_grad(set_to_none=True)``)."""
 
     __slots__ = ("data", "grad", "name")
 
@@ -34,6 +37,28 @@ class Parameter:
     def shape(self) -> tuple[int, ...]:
         """The shape of ``data`` (and of ``grad``)."""
         return self.data.shape
+
+    def accumulate(self, g: Array, index: Any = None) -> None:
+        """grad ← grad + g (grad[index] += g, repeats summed, with ``index``); allocates a None grad.
+
+        The one place backward passes write parameter gradients, so that a grad set to
+        None by ``zero_grad(set_to_none=True)`` comes back exactly as torch's does.
+        """
+        if self.grad is None:
+            self.grad = np.zeros_like(self.data)
+        if index is None:
+            np.add(self.grad, g, out=self.grad, casting="same_kind")
+        else:
+            np.add.at(self.grad, index, g)
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """grad ← 0 in place, or grad ← None with ``set_to_none`` (torch's meaning)."""
+        if set_to_none:
+            self.grad = None
+        elif self.grad is None:
+            self.grad = np.zeros_like(self.data)
+        else:
+            self.grad.fill(0)
 
     def __repr__(self) -> str:
         return f"Parameter({self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
@@ -101,12 +126,14 @@ class Module:
         """∂L/∂parameter for every parameter, keyed like ``state_dict()`` (live arrays)."""
         return {name: p.grad for name, p in self.named_parameters()}
 
-    def zero_grad(self) -> None:
-        """Set every gradient to 0 in place (gradients accumulate across ``backward`` calls until then)."""
-        for p in self._params.values():
-            p.grad.fill(0)
-        for m in self._modules.values():
-            m.zero_grad()
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Every parameter's grad to 0 in place, or to None with ``set_to_none=True`` (torch's meaning).
+
+        The default differs from torch's (True): bptt code and the course's notebooks
+        write ``p.grad += …`` after ``zero_grad()``, which needs an allocated array.
+        """
+        for p in self.parameters():
+            p.zero_grad(set_to_none)
 
     def train(self, mode: bool = True) -> "Module":
         """Set ``training`` on this module and every descendant (dropout acts only in training); return self."""

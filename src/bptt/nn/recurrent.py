@@ -306,7 +306,7 @@ class RNNBase(Module):
                 dinp = dinp * cache["masks"][layer]
             dout_t = dinp
         for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
-            self._params[name].grad += (dh0 if name == "h0" else dc0).sum(axis=1)
+            self._params[name].accumulate((dh0 if name == "h0" else dc0).sum(axis=1))
         dx = None if dout_t is None else self._format_out(dout_t, batched)
         return dx, self._join_state(*self._format_state(dh0, dc0, batched))
 
@@ -315,7 +315,7 @@ class RNNBase(Module):
         for name, key in zip(self._names(layer, d), _GRAD_KEYS):
             p = params.get(name)
             if p is not None:
-                np.add(p.grad, g[key], out=p.grad)
+                p.accumulate(g[key])
 
     def _check_grad_out(self, dout: Any, batched: bool, T: int, B: int) -> Array | None:
         if dout is None:

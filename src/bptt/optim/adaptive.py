@@ -27,12 +27,18 @@ class Adagrad(Optimizer):
 
         clr = lr / (1 + (k − 1) · lr_decay)
         G ← G + g²                      (G starts at initial_accumulator_value)
-        θ ← θ − clr · g / (√G + eps)     (eps outside the square root)
+        θ ← θ − clr · g / (√G + eps)     (eps outside the square root, torch)
+        θ ← θ − clr · g / √(G + eps)     (``eps_inside_sqrt=True``: min-char-rnn's
+                                          ``param += -lr * dparam / np.sqrt(mem + 1e-8)``
+                                          is ``Adagrad(lr=lr, eps=1e-8, eps_inside_sqrt=True)``)
 
     Defaults: lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10.
+    torch's ``foreach``/``fused=False``/``differentiable=False`` are accepted; ``fused=True``
+    and ``differentiable=True`` raise ValueError.
     """
 
-    _bool_keys = ("maximize",)
+    _bool_keys = ("maximize", "eps_inside_sqrt")
+    _buffers = ("step", "sum")
 
     def __init__(
         self,
@@ -42,11 +48,16 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        eps_inside_sqrt: bool = False,
     ) -> None:
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=bool(maximize))
+                        initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused, eps_inside_sqrt=eps_inside_sqrt)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -62,6 +73,9 @@ class Adagrad(Optimizer):
                 st["step"] = 0.0
                 st["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
 
+    def _required_buffers(self, group: Any) -> set[str]:
+        return {"step", "sum"}
+
     def _update(self, p: Parameter, grad: Array, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = step = float(state["step"]) + 1
         g = _signed(grad, group["maximize"])
@@ -70,8 +84,11 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         acc = state["sum"]
         acc += g * g
-        std = np.sqrt(acc)
-        std += group["eps"]
+        if group["eps_inside_sqrt"]:
+            std = np.sqrt(acc + group["eps"])
+        else:
+            std = np.sqrt(acc)
+            std += group["eps"]
         p.data += (-clr * g) / std
 
 
@@ -87,9 +104,12 @@ class RMSprop(Optimizer):
         otherwise: θ ← θ − lr · g / d
 
     Defaults: lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False.
+    torch's ``capturable=False``/``foreach``/``differentiable=False`` are accepted;
+    ``capturable=True`` and ``differentiable=True`` raise ValueError.
     """
 
     _bool_keys = ("centered", "maximize")
+    _buffers = ("step", "square_avg", "momentum_buffer", "grad_avg")
 
     def __init__(
         self,
@@ -100,17 +120,23 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=bool(centered), maximize=bool(maximize))
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+                        capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         for k in ("alpha", "eps", "weight_decay", "momentum"):
             group[k] = check_hyper(k, group[k])
+
+    def _required_buffers(self, group: Any) -> set[str]:
+        return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set()) | (
+            {"grad_avg"} if group["centered"] else set())
 
     def _update(self, p: Parameter, grad: Array, group: dict[str, Any], state: dict[str, Any]) -> None:
         if not state:
@@ -155,9 +181,12 @@ class Adam(Optimizer):
         θ ← θ − lr / (1 − β₁ᵏ) · m / d
 
     Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False.
+    torch's ``foreach``/``capturable=False``/``differentiable=False``/``fused=False``
+    are accepted; ``capturable=True``, ``differentiable=True`` and ``fused=True`` raise ValueError.
     """
 
     _bool_keys = ("amsgrad", "maximize", "decoupled_weight_decay")
+    _buffers = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
     def __init__(
         self,
@@ -168,11 +197,16 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
-                        maximize=bool(maximize), decoupled_weight_decay=bool(decoupled_weight_decay))
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -183,6 +217,9 @@ class Adam(Optimizer):
         group["betas"] = (check_hyper("betas[0]", betas[0], high=1.0), check_hyper("betas[1]", betas[1], high=1.0))
         group["eps"] = check_hyper("eps", group["eps"])
         group["weight_decay"] = check_hyper("weight_decay", group["weight_decay"])
+
+    def _required_buffers(self, group: Any) -> set[str]:
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
 
     def _update(self, p: Parameter, grad: Array, group: dict[str, Any], state: dict[str, Any]) -> None:
         if not state:
@@ -227,8 +264,13 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict: Any) -> None:
         super().load_state_dict(state_dict)

@@ -6,15 +6,17 @@ Clipping rescales the gradient *after* backward and *before* the optimizer step:
 
     norms   ν_k = ‖g_k‖_p                       one per gradient array
     total   N   = ‖(ν_1, …, ν_K)‖_p             = ‖all gradients as one vector‖_p
-    scale   g_k ← g_k · min(1, max_norm / (N + 1e-6))
+    scale   g_k ← g_k · min(1, max_norm / (N + eps))      eps = 1e-6
 
 (torch's formula, 1e-6 included; ``p = inf`` means the largest |entry|.)
+``eps=0`` is d2l's ``grad_clipping``: ``if norm > theta: g *= theta / norm``.
 ``clip_grad_value_`` instead clamps every entry to [−v, v].
 
 Both take what torch takes and a little more: a Module (all its parameters),
 a :class:`bptt.nn.Parameter`, a bare gradient array (modified in place), a
 mapping such as ``module.grads``, or any iterable of those. Each gradient
-array is counted once even if it is reached twice.
+array is counted once even if it is reached twice; a parameter whose grad is
+None (``zero_grad(set_to_none=True)``) is left out, as torch leaves it out.
 
     loss.backward(); rnn.backward(dout)
     total = clip_grad_norm_([rnn, head], max_norm=5.0)
@@ -47,9 +49,11 @@ def _gradients(parameters: Any, where: str = "parameters") -> list[Array]:
     def walk(obj: Any, name: str) -> None:
         if isinstance(obj, Module):
             for pname, p in obj.named_parameters():
-                add(p.grad, f"{name}.{pname}")
+                if p.grad is not None:
+                    add(p.grad, f"{name}.{pname}")
         elif isinstance(obj, Parameter):
-            add(obj.grad, name)
+            if obj.grad is not None:
+                add(obj.grad, name)
         elif isinstance(obj, np.ndarray):
             add(obj, name)
         elif isinstance(obj, Mapping):
@@ -114,15 +118,21 @@ def get_total_norm(parameters: Any, norm_type: float | str = 2.0) -> float:
 
 
 def clip_grad_norm_(
-    parameters: Any, max_norm: float, norm_type: float | str = 2.0, error_if_nonfinite: bool = False
+    parameters: Any, max_norm: float, norm_type: float | str = 2.0, error_if_nonfinite: bool = False,
+    foreach: bool | None = None, *, eps: float = 1e-6,
 ) -> float:
-    """Scale every gradient in place by min(1, max_norm / (N + 1e-6)); return the total norm N (before clipping).
+    """Scale every gradient in place by min(1, max_norm / (N + eps)); return the total norm N (before clipping).
 
     N is :func:`get_total_norm`. With ``error_if_nonfinite`` a NaN/Inf total
-    raises ``RuntimeError`` (as torch) and nothing is changed.
+    raises ``RuntimeError`` (as torch) and nothing is changed. ``eps=1e-6`` is
+    torch's; ``eps=0`` is d2l's ``grad_clipping`` (scale by max_norm / N only when
+    N > max_norm). torch's ``foreach`` is accepted and changes nothing here.
     Shapes: gradients keep their shapes and dtypes.
     """
     max_norm = _nonneg("max_norm", max_norm)
+    eps = _nonneg("eps", eps)
+    if foreach not in (None, True, False):
+        raise TypeError(f"foreach: expected None, True or False, got {foreach!r}")
     p = _norm_type(norm_type)
     grads = _gradients(parameters)
     if not grads:
@@ -133,13 +143,15 @@ def clip_grad_norm_(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
             "pass error_if_nonfinite=False to clip anyway"
         )
-    coef = min(max_norm / (total + 1e-6), 1.0)
+    if total + eps <= max_norm:  # coefficient 1 (also N = 0 with eps = 0); NaN/Inf fall through as in torch
+        return total
+    coef = max_norm / (total + eps)
     for g in grads:
         g *= g.dtype.type(coef)
     return total
 
 
-def clip_grad_value_(parameters: Any, clip_value: float) -> None:
+def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient entry to [−clip_value, clip_value], in place (torch.nn.utils.clip_grad_value_)."""
     v = _nonneg("clip_value", clip_value)
     for g in _gradients(parameters):

@@ -65,7 +65,7 @@ def l2_penalty(module: Module, strength: float, select: Selector = "weights", *,
     for _, p in select_parameters(module, select):
         total += float(np.sum(p.data * p.data))
         if accumulate and lam:
-            p.grad += lam * p.data
+            p.accumulate(lam * p.data)
     return 0.5 * lam * total
 
 
@@ -76,7 +76,7 @@ def l1_penalty(module: Module, strength: float, select: Selector = "weights", *,
     for _, p in select_parameters(module, select):
         total += float(np.sum(np.abs(p.data)))
         if accumulate and lam:
-            p.grad += lam * np.sign(p.data)
+            p.accumulate(lam * np.sign(p.data))
     return lam * total
 
 

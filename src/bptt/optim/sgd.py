@@ -25,11 +25,14 @@ class SGD(Optimizer):
 
     Defaults are torch's: lr=1e-3, momentum=0, dampening=0, weight_decay=0,
     nesterov=False, maximize=False. Nesterov needs momentum > 0 and dampening 0.
+    torch's ``foreach``/``fused=False``/``differentiable=False`` are accepted (the
+    same numbers here); ``fused=True`` and ``differentiable=True`` raise ValueError.
 
     Shapes: every buffer has its parameter's shape and dtype.
     """
 
     _bool_keys = ("nesterov", "maximize")
+    _buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -41,9 +44,12 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=bool(nesterov), maximize=bool(maximize))
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -55,6 +61,9 @@ class SGD(Optimizer):
             raise ValueError(
                 f"nesterov: requires momentum > 0 and dampening = 0, got momentum={group['momentum']} dampening={group['dampening']}"
             )
+
+    def _required_buffers(self, group: Any) -> set[str]:
+        return {"momentum_buffer"} if group["momentum"] != 0 else set()
 
     def _update(self, p: Parameter, grad: Array, group: dict[str, Any], state: dict[str, Any]) -> None:
         g = -grad if group["maximize"] else grad

@@ -3,7 +3,7 @@
 * :class:`SequenceNet` — RNN/LSTM/GRU (child ``rnn``) and a Linear read-out
   (child ``head``), batch-first. ``readout="last"`` reads each sequence at its
   own last valid step (``lengths``); ``readout="all"`` at every step.
-* :class:`Embedding` — torch.nn.Embedding: rows of a (V, E) table, N(0, 1) init.
+* :class:`Embedding` — torch.nn.Embedding (now :class:`bptt.nn.Embedding`, re-exported here).
 * :class:`CharRNN` — one-hot (or an Embedding) → RNN/LSTM/GRU → Linear over
   the vocabulary, time-major ``(T, B)`` ids, with the recurrent state passed
   in and out so that truncated BPTT can carry it from chunk to chunk.
@@ -22,6 +22,7 @@ from .._checks import as_dtype, check_array, check_choice, check_positive_int
 from ..nn import GRU, LSTM, RNN, Linear, Module
 from ..nn.linear import _require_cache
 from ..nn.recurrent import RNNBase
+from ..nn.sequence import Embedding  # public as bptt.nn.Embedding; kept importable from here
 
 Array = np.ndarray
 CELLS = ("rnn", "rnn-relu", "lstm", "gru")
@@ -111,40 +112,6 @@ class SequenceNet(Module):
         """Only the recurrent layer, for the chunks of truncated BPTT that carry state but get no loss."""
         _, state = self._modules["rnn"](np.ascontiguousarray(x.transpose(1, 0, 2)), hx)
         return state
-
-
-class Embedding(Module):
-    """torch.nn.Embedding(num_embeddings, embedding_dim): y = W[ids], W ~ N(0, 1).
-
-    Shapes: ids (*) int -> (*, embedding_dim); weight (num_embeddings, embedding_dim)
-    """
-
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = np.float32, seed: Any = None) -> None:
-        super().__init__(dtype)
-        self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
-        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.register_parameter("weight", rng.standard_normal((num_embeddings, embedding_dim)))
-        self._ids = None
-
-    def forward(self, ids: Array) -> Array:
-        """y = W[ids]: one row of the table per id.
-
-        Shapes: ids (*) integers in [0, num_embeddings) -> (*, embedding_dim)
-        """
-        ids = np.asarray(ids)
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(f"input: expected integer ids, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
-            raise ValueError(f"input: expected ids in [0, {self.num_embeddings}), got {ids.min()}..{ids.max()}")
-        self._ids = ids
-        return self._params["weight"].data[ids]
-
-    def backward(self, dy: Array) -> None:
-        """∂L/∂W[v] = Σ over positions holding id v of ∂L/∂y (ids carry no gradient)."""
-        ids = _require_cache(self, self._ids)
-        np.add.at(self._params["weight"].grad, ids.ravel(), dy.reshape(-1, self.embedding_dim))
-        return None
 
 
 class CharRNN(Module):

@@ -164,9 +164,9 @@ class Trainer:
         running sums, the best state, history and metadata.
         """
         arrays: dict[str, Array] = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-        arrays.update({f"optim.{k}": v for k, v in self.optimizer.state_dict().items()})
+        arrays.update({f"optim.{k}": v for k, v in self.optimizer.state_arrays().items()})
         if self.scheduler is not None:
-            arrays.update(self.scheduler.state_dict())
+            arrays.update(self.scheduler.state_arrays())
         for k, g in _generators(self.model).items():
             arrays[k] = np.array(json.dumps(g.bit_generator.state))
         arrays.update({f"objective.{k}": v for k, v in self.objective.state_arrays().items()})
