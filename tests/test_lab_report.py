@@ -23,7 +23,8 @@ def _expected_rows(name):
         "activations": lambda: len(c["mlp_acts"]) + len(c["rnn_acts"]),
         "regularization": lambda: 1 + 2 * len(c["strengths"]),
         "batch-size": lambda: len(c["batch_sizes"]),
-        "search": lambda: len(c["samplers"]) * len(c["grid_lr"]) * len(c["grid_epochs"]) * len(c["grid_hidden"]),
+        "search": lambda: c["seeds"] * len(c["samplers"]) * len(c["grid_lr"]) * len(c["grid_epochs"])
+        * len(c["grid_hidden"]),
         "lengths": lambda: len(c["cells"]) * 9,
     }
     return count[name]()
@@ -37,30 +38,34 @@ def lab(tmp_path_factory):
 
 
 def test_lab_writes_one_self_contained_report(lab):
-    rc, out = lab
+    rc, root = lab
     assert rc == 0
+    out = root / "es"  # the Spanish report has its own folder; nothing is written where the English one goes
+    assert not (root / "report.html").exists() and not (root / "data").exists()
     report = (out / "report.html").read_text(encoding="utf-8")
     summary = json.loads((out / "data" / "summary.json").read_text())
     assert summary["errors"] == {} and set(summary["experiments"]) == set(EXPERIMENTS)
     # every plot is embedded (and is a PNG), and nothing is loaded from elsewhere
-    imgs = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', report)
+    imgs = re.findall(r'<img alt="[^"]+" data-file="([^"]+)" src="data:image/png;base64,([^"]+)"', report)
     pngs = sorted(p.name for p in (out / "data").glob("*.png"))
     assert sorted(a for a, _ in imgs) == pngs and len(pngs) >= 2 * len(EXPERIMENTS)
     assert all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for _, b in imgs)
     assert "<script" not in report and "http://" not in report and "https://" not in report
     # Spanish text, one section per experiment, each with a conclusion written from the numbers
-    assert 'lang="es"' in report and "Conclusión" in report
+    assert 'lang="es"' in report and "Conclusiones" in report
     for name in EXPERIMENTS:
         sec = report.split(f'<h2 id="{name}">')[1].split("<h2 ")[0]
-        concl = re.search(r'<p class="conclusion">(.*?)</p>', sec, re.S).group(1)
-        assert re.search(r"\d", concl), name
+        concl = re.search(r'<div class="conclusion">(.*?)</div>', sec, re.S).group(1)
+        bullets = re.findall(r"<li>(.*?)</li>", concl)
+        assert len(bullets) >= 3 and all(re.search(r"\d", b) for b in bullets), name
+        assert sec.count("<figcaption>") == sec.count("<img "), name
         # the main table has one row per configuration
         body = sec.split("<tbody>")[1].split("</tbody>")[0]
         assert body.count("<tr>") == _expected_rows(name), name
 
 
 def test_lab_raw_data_one_row_per_configuration(lab):
-    _, out = lab
+    out = lab[1] / "es"
     for name in EXPERIMENTS:
         stem = name.replace("-", "_")
         with open(out / "data" / f"{stem}.csv", newline="", encoding="utf-8") as f:
@@ -77,7 +82,7 @@ def test_lab_raw_data_one_row_per_configuration(lab):
 def test_experiment_command(tmp_path, capsys):
     assert main(["experiment", "batch-size", "--budget", "tiny", "--out", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "batch size" in printed and str(tmp_path / "batch_size_curves.png") in printed
+    assert "• " in printed and "B = 1" in printed and str(tmp_path / "batch_size_curves.png") in printed
     assert (tmp_path / "batch_size.md").read_text().count("\n| ") >= 4
     assert main(["experiment", "dropout", "--budget", "tiny"]) == 2
     assert "name: expected one of" in capsys.readouterr().err
@@ -91,6 +96,44 @@ def test_commands_are_registered(capsys):
         assert cmd in help_text
     assert main(["lab", "--full", "--budget", "tiny"]) == 2  # one or the other
     assert "not allowed with" in capsys.readouterr().err
+
+
+def test_experiment_writes_under_the_current_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["experiment", "batch-size", "--budget", "tiny", "--no-progress", "--lang", "es"]) == 0
+    assert (tmp_path / "experiments" / "batch-size" / "es" / "batch_size.csv").exists()
+    assert "semillas" in capsys.readouterr().out
+
+
+def test_lab_stops_before_any_work_when_a_package_is_missing(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a))
+    assert main(["lab", "--budget", "tiny", "--out", str(tmp_path / "r"), "--no-progress"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "optuna" in err[0] and "pip install" in err[0]
+    assert not (tmp_path / "r").exists()  # nothing ran, nothing written
+    # an experiment that does not need it still runs
+    assert main(["experiment", "batch-size", "--budget", "tiny", "--out", str(tmp_path / "b"), "--no-progress"]) == 0
+
+
+def test_lab_exit_status_is_1_when_an_experiment_fails(tmp_path, monkeypatch, capsys):
+    from bptt.lab.experiments import batch_size
+
+    def boom(**kw):
+        raise RuntimeError("deliberately broken")
+
+    monkeypatch.setattr(batch_size, "run", boom)
+    rc = main(["lab", "--budget", "tiny", "--only", "batch-size", "--out", str(tmp_path), "--no-progress",
+               "--jobs", "1"])
+    assert rc == 1 and "batch-size" in capsys.readouterr().err and "deliberately broken" in (
+        tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_lab_rejects_jobs_0(tmp_path, capsys):
+    assert main(["lab", "--budget", "tiny", "--jobs", "0", "--out", str(tmp_path / "r")]) == 2
+    assert "--jobs" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
 
 def test_lab_rejects_unknown_names(tmp_path):

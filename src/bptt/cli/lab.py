@@ -1,9 +1,14 @@
-"""``bptt explain``, ``bptt experiment NAME`` and ``bptt lab``."""
+"""``bptt explain``, ``bptt experiment NAME`` and ``bptt lab``: flags only; the work is in :mod:`bptt.lab.report`.
+
+Exit status of ``lab`` and ``experiment``: 0 every experiment ran; 1 some experiment failed
+(the others' results are written); 2 bad input; 4 a package they need is missing
+(checked before any work starts). Help texts come from :mod:`bptt.lab.i18n`
+(``--lang es --help`` prints them in Spanish).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -13,49 +18,67 @@ from .options import int_list, name_list, nonnegative_int, positive_int
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bptt explain``, ``bptt experiment`` and ``bptt lab`` to ``sub``."""
-    e = sub.add_parser(
-        "explain",
-        help="trace a small RNN step by step: every a_t, h_t, o_t, y_t, every dL/dh_t, every gradient as a sum of per-step terms",
-        description="By default the network of seed 000 (two tanh cells, nh=2, nx=2, ny=4, softmax + "
-                    "cross-entropy per step, torch.manual_seed(0)); flags give another one.",
-    )
-    e.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help="recurrent cell (default rnn)")
-    e.add_argument("--nonlinearity", choices=["tanh", "sigmoid", "relu"], default="tanh", help="for --cell rnn")
-    e.add_argument("--hidden", type=int, default=2, help="nh, hidden size (default 2)")
-    e.add_argument("--inputs", type=int, default=2, help="nx, input size (default 2)")
-    e.add_argument("--classes", type=int, default=4, help="ny, number of output classes (default 4)")
-    e.add_argument("--steps", type=int, default=2, help="T, sequence length (default 2)")
-    e.add_argument("--seed", type=nonnegative_int, default=0, help="torch.manual_seed for the values (default 0)")
-    e.add_argument("--targets", type=int_list, default=None, help="comma-separated class per step, e.g. 2,0 (default: the seed's / drawn)")
-    e.add_argument("--lang", choices=["en", "es"], default="en", help="language of the text (default en)")
-    e.add_argument("--format", choices=["text", "md", "json"], default="text", help="plain text, Markdown or JSON (default text)")
-    e.add_argument("--paths", action="store_true", help="add the per-(t, k) table of the literal sum over paths (seed 003)")
-    e.add_argument("--decimals", type=nonnegative_int, default=4, help="digits shown (the seed prints 4); json is always full precision")
-    e.add_argument("--float64", action="store_true", help="compute in float64 (the seed computes in float32)")
-    e.add_argument("--numpy", action="store_true", help="draw the values with NumPy instead of torch")
+    from ..lab.experiments.base import EXPERIMENT_MODULES
+    from ..lab.i18n import help_lang, tr
+
+    lang = help_lang()  # ``--lang es --help`` prints this help in Spanish
+
+    def H(key: str, **kw) -> str:
+        return tr(lang, "cli." + key, **kw)
+
+    e = _parser(sub, "explain", lang, help=H("explain"), description=H("explain_desc"))
+    e.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn", help=H("cell"))
+    e.add_argument("--nonlinearity", choices=["tanh", "sigmoid", "relu"], default="tanh", help=H("nonlinearity"))
+    e.add_argument("--hidden", type=int, default=2, help=H("hidden"))
+    e.add_argument("--inputs", type=int, default=2, help=H("inputs"))
+    e.add_argument("--classes", type=int, default=4, help=H("classes"))
+    e.add_argument("--steps", type=int, default=2, help=H("steps"))
+    e.add_argument("--seed", type=nonnegative_int, default=0, help=H("seed_explain"))
+    e.add_argument("--targets", type=int_list, default=None, help=H("targets"))
+    e.add_argument("--lang", choices=["en", "es"], default="en", help=H("lang"))
+    e.add_argument("--format", choices=["text", "md", "json"], default="text", help=H("format"))
+    e.add_argument("--paths", action="store_true", help=H("paths"))
+    e.add_argument("--decimals", type=nonnegative_int, default=4, help=H("decimals"))
+    e.add_argument("--float64", action="store_true", help=H("float64"))
+    e.add_argument("--numpy", action="store_true", help=H("numpy"))
     e.set_defaults(func=cmd_explain)
 
-    x = sub.add_parser("experiment", help="run one experiment of the lab and write its plots and tables")
-    x.add_argument("name", help="activations, regularization, batch-size, search, vanishing, lengths")
-    _common_run_args(x)
-    x.add_argument("--storage", default=None, help="search: an Optuna storage URL (e.g. sqlite:///study.db) to share a sweep")
+    x = _parser(sub, "experiment", lang, help=H("experiment"), description=H("experiment"))
+    x.add_argument("name", help=H("experiment_name", names=", ".join(EXPERIMENT_MODULES)))
+    _common_run_args(x, H, H("out_experiment"))
+    x.add_argument("--storage", default=None, help=H("storage"))
     x.set_defaults(func=cmd_experiment)
 
-    lab = sub.add_parser("lab", help="run every experiment (quick by default) and write one HTML report")
-    _common_run_args(lab)
-    lab.add_argument("--only", type=name_list, default=None, help="comma-separated subset of experiments")
-    lab.add_argument("--jobs", type=positive_int, default=None, help="experiments run in parallel processes (default: min(2, CPUs))")
+    lab = _parser(sub, "lab", lang, help=H("lab"), description=H("lab"))
+    _common_run_args(lab, H, H("out_lab"))
+    lab.add_argument("--only", type=name_list, default=None, help=H("only"))
+    lab.add_argument("--jobs", type=positive_int, default=None, help=H("jobs"))
     lab.set_defaults(func=cmd_lab)
 
 
-def _common_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default=None, help="output directory (default: ./lab-report/ or ./experiments/NAME/)")
+def _parser(sub: argparse._SubParsersAction, name: str, lang: str, **kw) -> argparse.ArgumentParser:
+    """A subcommand whose own help words (usage, options, -h) are in ``lang`` too."""
+    from ..lab.i18n import tr
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(self, usage, actions, groups, prefix=None):
+            return super().add_usage(usage, actions, groups, prefix=tr(lang, "cli.usage"))
+
+    p = sub.add_parser(name, formatter_class=Formatter, add_help=False, **kw)
+    p._optionals.title = tr(lang, "cli.options")
+    p._positionals.title = tr(lang, "cli.positionals")
+    p.add_argument("-h", "--help", action="help", help=tr(lang, "cli.help"))
+    return p
+
+
+def _common_run_args(p: argparse.ArgumentParser, H, out_help: str) -> None:
+    p.add_argument("--out", default=None, help=out_help)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--full", action="store_true", help="the thorough version (longer)")
-    g.add_argument("--budget", choices=["tiny", "quick", "full"], default=None, help="tiny: seconds (for tests); quick: default")
-    p.add_argument("--lang", choices=["en", "es"], default="en", help="language of the report (default en)")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every run (default 0)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.add_argument("--full", action="store_true", help=H("full"))
+    g.add_argument("--budget", choices=["tiny", "quick", "full"], default=None, help=H("budget"))
+    p.add_argument("--lang", choices=["en", "es"], default="en", help=H("lang"))
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=H("seed"))
+    p.add_argument("--no-progress", action="store_true", help=H("no_progress"))
 
 
 def _budget(args: argparse.Namespace) -> str:
@@ -80,28 +103,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """``bptt experiment NAME``: run one experiment, write its plots and tables, print its conclusion."""
-    from ..lab.experiments import get_experiment
-    from ..lab.report import write_experiment
+    from ..lab.report import run_experiment_command
 
-    exp = get_experiment(args.name)
-    out = args.out or f"experiments/{exp.NAME}"
-    kwargs = {"storage": args.storage} if exp.NAME == "search" and args.storage else {}
-    result = exp.run(budget=_budget(args), seed=args.seed, progress=not args.no_progress, **kwargs)
-    paths = write_experiment(result, out, lang=args.lang)
-    print(result.conclusion(args.lang))
-    for p in paths:
-        print(p)
-    return 0
+    return run_experiment_command(args.name, out=args.out, budget=_budget(args), lang=args.lang, seed=args.seed,
+                                  progress=not args.no_progress, storage=args.storage)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
     """``bptt lab``: every experiment into one HTML report; exit status 1 if one of them failed."""
-    from ..lab.report import run_lab
+    from ..lab.report import run_lab_command
 
-    report = run_lab(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
-                     only=args.only, progress=not args.no_progress, jobs=args.jobs)
-    summary = json.loads((report.parent / "data" / "summary.json").read_text(encoding="utf-8"))
-    for name, err in summary["errors"].items():
-        print(f"bptt lab: {name} failed: {err}", file=sys.stderr)
-    print(f"{report}  ({summary['seconds']:.0f} s)")
-    return 1 if summary["errors"] else 0
+    return run_lab_command(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,
+                           only=args.only, progress=not args.no_progress, jobs=args.jobs)

@@ -39,66 +39,14 @@ Array = np.ndarray
 SEED_000 = dict(cell="rnn", nonlinearity="tanh", hidden=2, inputs=2, classes=4, steps=2, seed=0)
 SEED_000_TARGETS = (2, 0)
 
-_TEXT = {
-    "en": {
-        "title": "bptt explain — {what}",
-        "seed_net": "the network of seed 000",
-        "custom_net": "{article} {cell} network",
-        "sizes": "cell {cell} ({nl}), nh = {nh}, nx = {nx}, ny = {ny}, T = {T}",
-        "drawn_torch": "values drawn with torch.manual_seed({seed}) and torch.rand in the order {order}",
-        "drawn_numpy": "torch is not installed: values drawn with numpy.random.default_rng({seed}) in the order {order} "
-                       "(the seed's numbers need torch.manual_seed; install bptt[torch] to reproduce them)",
-        "drawn_numpy_chosen": "values drawn with numpy.random.default_rng({seed}) in the order {order} "
-                              "(not the seed's numbers, which come from torch.manual_seed)",
-        "targets": "targets",
-        "params": "Parameters",
-        "forward": "Forward pass",
-        "step": "step t = {t}",
-        "class": "class",
-        "loss": "loss",
-        "backward": "Backward pass: the gradient reaching each hidden state",
-        "backward_note": "∂L/∂h_t collects J_t's own gradient and what flows back from step t+1 "
-                         "(what h_t.retain_grad() shows in torch)",
-        "grads": "Parameter gradients: the sum of one term per step",
-        "grad_note": "the same parameter is used at every step, so its gradient is a sum over steps (seed 001, 003)",
-        "total": "total",
-        "check": "Check",
-        "check_line": "efficient recursion (layer_backward) vs. literal sum over paths (bptt.reference), {dtype}: max |diff| = {err:.2e}",
-        "paths": "Paths (seed 003): one term per (t, k), the loss J_t reached back to step k",
-        "paths_note": "∂J_t/∂h_k = ∂J_t/∂h_t ∏_{j=k+1}^{t} ∂h_j/∂h_{j−1}; each row is one term of the double sum",
-        "col_t": "t", "col_k": "k", "col_norm": "‖∂J_t/∂s_k‖",
-    },
-    "es": {
-        "title": "bptt explain — {what}",
-        "seed_net": "la red de la semilla 000",
-        "custom_net": "una red {cell}{article}",
-        "sizes": "celda {cell} ({nl}), nh = {nh}, nx = {nx}, ny = {ny}, T = {T}",
-        "drawn_torch": "valores generados con torch.manual_seed({seed}) y torch.rand en el orden {order}",
-        "drawn_numpy": "torch no está instalado: valores generados con numpy.random.default_rng({seed}) en el orden "
-                       "{order} (los números de la semilla requieren torch.manual_seed; instale bptt[torch])",
-        "drawn_numpy_chosen": "valores generados con numpy.random.default_rng({seed}) en el orden {order} "
-                              "(no son los números de la semilla, que vienen de torch.manual_seed)",
-        "targets": "objetivos",
-        "params": "Parámetros",
-        "forward": "Propagación hacia adelante",
-        "step": "paso t = {t}",
-        "class": "clase",
-        "loss": "pérdida",
-        "backward": "Propagación hacia atrás: el gradiente que llega a cada estado oculto",
-        "backward_note": "∂L/∂h_t reúne el gradiente de J_t y lo que regresa desde el paso t+1 "
-                         "(lo que muestra h_t.retain_grad() en torch)",
-        "grads": "Gradientes de los parámetros: la suma de un término por paso",
-        "grad_note": "el mismo parámetro se usa en cada paso, así que su gradiente es una suma sobre los pasos (semillas 001, 003)",
-        "total": "total",
-        "check": "Verificación",
-        "check_line": "recursión eficiente (layer_backward) vs. suma literal sobre caminos (bptt.reference), {dtype}: máx |dif| = {err:.2e}",
-        "paths": "Caminos (semilla 003): un término por (t, k), la pérdida J_t llevada hasta el paso k",
-        "paths_note": "∂J_t/∂h_k = ∂J_t/∂h_t ∏_{j=k+1}^{t} ∂h_j/∂h_{j−1}; cada fila es un término de la doble suma",
-        "col_t": "t", "col_k": "k", "col_norm": "‖∂J_t/∂s_k‖",
-    },
-}
+def _text(lang: str) -> dict[str, str]:
+    """The explainer's words in ``lang`` (from the lab's catalogue, :mod:`bptt.lab.i18n`)."""
+    from .i18n import MESSAGES
 
-LANGS = tuple(_TEXT)
+    return {k[len("explain."):]: v for k, v in MESSAGES[lang].items() if k.startswith("explain.")}
+
+
+LANGS = ("en", "es")
 FORMATS = ("text", "md", "json")
 
 
@@ -297,7 +245,7 @@ def trace(net: Network, paths: bool = False) -> dict:
     else:
         zname = "[i f g o]" if cell == "lstm" else "[r z n]"
         grads["b"] = (delta_P, f"Σ_t δ_t,   δ_t = ∂L/∂{zname}_t = (∂s_t/∂{zname}_t)ᵀ ∂L/∂s_t")
-        wlabel = "Σ_t δ_t h_{t−1}ᵀ" if cell == "lstm" else "Σ_t δ^h_t h_{t−1}ᵀ   (δ^h = δ with its n block ⊙ r_t)"
+        wlabel = "Σ_t δ_t h_{t−1}ᵀ" if cell == "lstm" else "Σ_t δ^h_t h_{t−1}ᵀ   (δ^h = [δ_r, δ_z, δ_n ⊙ r_t])"
         grads["W"] = (delta_Q[:, :, None] * hprev[:, None, :], wlabel)
         grads["U"] = (delta_P[:, :, None] * net.x[:, None, :], "Σ_t δ_t x_tᵀ")
     efficient_totals = {"b": g["db_ih"], "W": g["dW_hh"], "U": g["dW_ih"]}
@@ -387,7 +335,7 @@ def render(tr: dict, fmt: str = "text", lang: str = "en", decimals: int = 4) -> 
     check_choice("lang", lang, LANGS)
     if fmt == "json":
         return json.dumps(_jsonable(tr), indent=1, ensure_ascii=False)
-    L = _TEXT[lang]
+    L = _text(lang)
     md = fmt == "md"
     net = tr["network"]
     out: list[str] = []
@@ -486,7 +434,7 @@ def render(tr: dict, fmt: str = "text", lang: str = "en", decimals: int = 4) -> 
     if "paths" in tr:
         head(L["paths"])
         out.append(("_" + L["paths_note"] + "_") if md else "  " + L["paths_note"])
-        cols = [L["col_t"], L["col_k"], "∂J_t/∂s_k", L["col_norm"], "term W", "term U", "term b"]
+        cols = [L["col_t"], L["col_k"], "∂J_t/∂s_k", L["col_norm"]] + [L["col_term"].format(p=p) for p in "WUb"]
         rows = [[str(r["t"]), str(r["k"]), _fmt(r["dJt_dsk"], decimals), f"{r['norm']:.3e}",
                  _fmt(r["terms"]["W"], decimals), _fmt(r["terms"]["U"], decimals), _fmt(r["terms"]["b"], decimals)]
                 for r in tr["paths"]]

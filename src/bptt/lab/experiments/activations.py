@@ -19,25 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from .base import ExperimentResult, budget_config, fmt_num, mean_std, progress_iter, single_thread_blas, timer
+from ..i18n import both
+from .base import (ExperimentResult, budget_config, clearly_above, fmt_num, mean_std, pm, progress_iter,
+                   single_thread_blas, timer)
 
 NAME = "activations"
-TITLE = {
-    "en": "Activation functions: convergence, accuracy and gradient flow",
-    "es": "Funciones de activación: convergencia, precisión y flujo del gradiente",
-}
-SETUP = {
-    "en": "Seed 001, exercise 2 and the BPTT exercise 5. An MLP [2, 32, 32, 32, 2] (tanh / sigmoid / ReLU / leaky ReLU "
-          "hidden units) on the two-spirals set (75 % train, 25 % validation), cross-entropy, SGD (momentum 0.9) with "
-          "mini-batches of 32; and an Elman RNN (tanh / sigmoid / ReLU, 32 units) + linear read-out forecasting a "
-          "noisy sine one step ahead at every step (T = 30), MSE, Adam. Several seeds per configuration: mean ± "
-          "standard deviation.",
-    "es": "Semilla 001, ejercicio 2 y el ejercicio 5 de BPTT. Un MLP [2, 32, 32, 32, 2] (unidades ocultas tanh / "
-          "sigmoide / ReLU / leaky ReLU) sobre el conjunto de dos espirales (75 % entrenamiento, 25 % validación), "
-          "entropía cruzada, SGD (momento 0.9) con mini-lotes de 32; y una RNN de Elman (tanh / sigmoide / ReLU, 32 "
-          "unidades) + lectura lineal que pronostica un seno con ruido un paso adelante en cada paso (T = 30), MSE, "
-          "Adam. Varias semillas por configuración: media ± desviación estándar.",
-}
+TITLE = both("activations.title")
+SETUP = both("activations.setup")
 
 MLP_ACTS = ("tanh", "sigmoid", "relu", "leaky_relu")
 RNN_ACTS = ("tanh", "sigmoid", "relu")
@@ -73,8 +61,11 @@ def _mlp_run(act: str, seed: int, train, val, cfg: dict[str, Any]) -> dict[str, 
     acc = [e["train_accuracy"] for e in ep]
     reach = next((i + 1 for i, a in enumerate(acc) if a >= cfg["target_acc"]), None)
     per_epoch = np.asarray(steps).reshape(len(ep), -1, len(names)).mean(axis=1)  # (epochs, layers)
+    k = max(1, len(ep) // 10)  # the last tenth of the epochs: one epoch's value is noise, not a result
     return {"act": act, "seed": seed, "epochs_to_target": np.nan if reach is None else float(reach),
-            "train_loss": ep[-1]["train_loss"], "val_loss": ep[-1]["val_loss"], "val_accuracy": ep[-1]["val_accuracy"],
+            "train_loss": float(np.mean([e["train_loss"] for e in ep[-k:]])),
+            "val_loss": float(np.mean([e["val_loss"] for e in ep[-k:]])),
+            "val_accuracy": float(np.mean([e["val_accuracy"] for e in ep[-k:]])),
             "first_last_grad_ratio": float(np.mean(per_epoch[:, 0] / per_epoch[:, -1])),
             "curve_val_loss": [e["val_loss"] for e in ep], "curve_train_acc": acc, "layer_norms": per_epoch,
             "layers": names}
@@ -96,7 +87,9 @@ def _rnn_run(act: str, seed: int, cfg: dict[str, Any]) -> dict[str, Any]:
     reach = next((s for s, v in zip(hist.eval_step, m) if v < cfg["target_mse"]), None)
     names = list(hist.layer_grad_norms[0])
     norms = np.array([[d[n] for n in names] for d in hist.layer_grad_norms])
-    return {"act": act, "seed": seed, "steps_to_target": np.nan if reach is None else float(reach), "test_mse": m[-1],
+    k = max(1, len(m) // 10)
+    return {"act": act, "seed": seed, "steps_to_target": np.nan if reach is None else float(reach),
+            "test_mse": float(np.mean(m[-k:])),
             "chance_mse": float(np.var(y_te)), "curve_mse": m, "curve_steps": hist.eval_step, "layer_norms": norms,
             "layers": names}
 
@@ -112,7 +105,7 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
     res = ExperimentResult(NAME, budget, seed, ["model", "activation", "runs", "epochs_or_steps_to_target_mean",
                                                 "epochs_or_steps_to_target_std", "reached", "final_loss_mean",
                                                 "final_loss_std", "val_accuracy_mean", "val_accuracy_std",
-                                                "first_last_grad_ratio"])
+                                                "first_last_grad_ratio", "first_last_grad_ratio_std"])
     res.meta["config"] = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}
     seeds = [seed + 17 * i for i in range(cfg["seeds"])]
     with single_thread_blas(), timer(res.meta):
@@ -133,11 +126,12 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
                 tm, ts = mean_std(reached)
                 lm, ls = mean_std(r["val_loss"] if model == "mlp" else r["test_mse"] for r in rs)
                 am, as_ = mean_std(r["val_accuracy"] for r in rs) if model == "mlp" else (np.nan, np.nan)
-                ratio = float(np.mean([np.mean(r["layer_norms"][:, 0] / r["layer_norms"][:, -1]) for r in rs]))
+                rm, rsd = mean_std(np.mean(r["layer_norms"][:, 0] / r["layer_norms"][:, -1]) for r in rs)
                 res.rows.append({"model": model, "activation": act, "runs": len(rs),
                                  "epochs_or_steps_to_target_mean": tm, "epochs_or_steps_to_target_std": ts,
                                  "reached": f"{len(reached)}/{len(rs)}", "final_loss_mean": lm, "final_loss_std": ls,
-                                 "val_accuracy_mean": am, "val_accuracy_std": as_, "first_last_grad_ratio": ratio})
+                                 "val_accuracy_mean": am, "val_accuracy_std": as_, "first_last_grad_ratio": rm,
+                                 "first_last_grad_ratio_std": rsd})
                 for r in rs:
                     cfgd = {"model": model, "activation": act, "seed": r["seed"]}
                     if model == "mlp":
@@ -169,113 +163,109 @@ def _mean_curve(res: ExperimentResult, name: str, **where) -> tuple[list, np.nda
     return cs[0]["x"][:n], Y.mean(axis=0), Y.min(axis=0), Y.max(axis=0)
 
 
-def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
     """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
-    from ..plotting import new_figure, save
+    from ..i18n import tr, value
+    from ..plotting import log_axis, new_figure, save
+
+    def L(key: str, **kw) -> str:
+        return tr(lang, "lbl." + key, **kw)
 
     outdir = Path(outdir)
     cfg = res.meta["config"]
     paths = []
-    fig, axes = new_figure(1, 3, width=14, height=3.6)
+    fig, axes = new_figure(1, 3, width=14, height=3.8)
     for act in cfg["mlp_acts"]:
         x, m, lo, hi = _mean_curve(res, "train_accuracy", model="mlp", activation=act)
-        axes[0].plot(x, m, label=act)
+        axes[0].plot(x, m, label=value(lang, act))
         axes[0].fill_between(x, lo, hi, alpha=0.2)
         x, m, lo, hi = _mean_curve(res, "val_loss", model="mlp", activation=act)
-        axes[1].semilogy(x, m, label=act)
+        axes[1].plot(x, m, label=value(lang, act))
         axes[1].fill_between(x, lo, hi, alpha=0.2)
-    axes[0].set(xlabel="epoch", ylabel="train accuracy", title="MLP on spirals (mean, band: min–max)")
-    axes[1].set(xlabel="epoch", ylabel="validation loss", title="MLP on spirals (mean, band: min–max)")
+    axes[0].set(xlabel=L("epoch"), ylabel=L("train_accuracy"), title=L("mlp_spirals"))
+    axes[1].set(xlabel=L("epoch"), ylabel=L("val_loss"), title=L("mlp_spirals"))
+    log_axis(axes[1])
     for act in cfg["rnn_acts"]:
         x, m, lo, hi = _mean_curve(res, "test_mse", model="rnn", activation=act)
-        axes[2].semilogy(x, m, label=act)
+        axes[2].plot(x, m, label=value(lang, act))
         axes[2].fill_between(x, lo, hi, alpha=0.2)
-    axes[2].axhline(res.meta["rnn_chance_mse"], color="k", ls="--", lw=0.8, label="predict the mean")
-    axes[2].set(xlabel="step", ylabel="test MSE", title=f"RNN, sine forecast, T={cfg['rnn_T']}")
+    axes[2].axhline(res.meta["rnn_chance_mse"], color="k", ls="--", lw=0.8, label=L("predict_mean"))
+    axes[2].set(xlabel=L("step"), ylabel=L("test_mse"), title=L("rnn_sine", T=cfg["rnn_T"]))
+    log_axis(axes[2])
     for ax in axes:
         ax.legend(fontsize=8)
     paths.append(save(fig, outdir / "activations_convergence.png"))
 
-    fig, axes = new_figure(1, len(cfg["mlp_acts"]), width=3.4 * len(cfg["mlp_acts"]), height=3.2, sharey=True)
+    fig, axes = new_figure(1, len(cfg["mlp_acts"]), width=3.4 * len(cfg["mlp_acts"]), height=3.4, sharey=True)
     first_seed = min(c["config"]["seed"] for c in res.curves_named("grad_norm"))
     for ax, act in zip(axes, cfg["mlp_acts"]):
         for c in res.curves_named("grad_norm"):
             cc = c["config"]
             if cc["model"] == "mlp" and cc["activation"] == act and cc["seed"] == first_seed:
-                ax.semilogy(c["x"], c["y"], label=cc["layer"])
-        ax.set(title=f"MLP {act}", xlabel="epoch")
-    axes[0].set_ylabel("‖∂L/∂W‖ per layer")
-    axes[-1].legend(fontsize=7)
+                ax.plot(c["x"], c["y"], label=L("layer", i=int(cc["layer"].split(".")[0]) // 2 + 1))
+        ax.set(title=f"MLP {value(lang, act)}", xlabel=L("epoch"))
+        log_axis(ax)
+    axes[0].set_ylabel(L("grad_per_layer"))
+    axes[-1].legend(fontsize=8)
     paths.append(save(fig, outdir / "activations_layer_gradients.png"))
 
     x = res.arrays.get("spirals_x")
     if x is not None:
-        fig, axes = new_figure(1, 1, width=3.6, height=3.4)
+        fig, axes = new_figure(1, 1, width=3.8, height=3.6)
         y = np.asarray(res.arrays["spirals_y"])
         axes[0].scatter(x[:, 0], x[:, 1], c=y, s=6, cmap="coolwarm")
-        axes[0].set(title="two spirals (data)", aspect="equal")
+        axes[0].set(title=L("spirals_data"), aspect="equal")
         paths.append(save(fig, outdir / "activations_data.png"))
     return paths
 
 
-_C = {
-    "en": {
-        "mlp": "MLP on the spirals: {fast} reached {acc:.0%} training accuracy fastest ({e} epochs on average); ",
-        "mlp_never": "{acts} never reached it in {epochs} epochs ({n} runs). ",
-        "mlp_slow": "the slowest was {slow} ({e} epochs). ",
-        "val": "Final validation accuracy: {items}. ",
-        "ratio": "Gradient reaching the first weight matrix relative to the last (mean over training): {items}",
-        "ratio_tail": " — {low} passes the least signal back to the first layer.",
-        "rnn": " RNN forecasting the sine (T = {T}): final test MSE {items} (predicting the mean gives {chance}); ",
-        "rnn_reach": "first below {target}: {items}.",
-        "never": "never", "steps": "steps",
-    },
-    "es": {
-        "mlp": "MLP en las espirales: {fast} llegó antes al {acc:.0%} de precisión de entrenamiento ({e} épocas en "
-               "promedio); ",
-        "mlp_never": "{acts} no lo alcanzó en {epochs} épocas ({n} corridas). ",
-        "mlp_slow": "la más lenta fue {slow} ({e} épocas). ",
-        "val": "Precisión final en validación: {items}. ",
-        "ratio": "Gradiente que llega a la primera matriz de pesos relativo a la última (media en el entrenamiento): "
-                 "{items}",
-        "ratio_tail": " — {low} es la que menos señal devuelve a la primera capa.",
-        "rnn": " RNN que pronostica el seno (T = {T}): MSE final de prueba {items} (predecir la media da {chance}); ",
-        "rnn_reach": "primera vez por debajo de {target}: {items}.",
-        "never": "nunca", "steps": "pasos",
-    },
-}
+def _ranked(rows: list[dict], m: str, s: str, lower_is_better: bool) -> tuple[dict, list[dict]]:
+    """The best row and the rows not clearly worse than it (difference within the two spreads)."""
+    ok = [r for r in rows if np.isfinite(r[m])]
+    sign = 1 if lower_is_better else -1
+    best = min(ok, key=lambda r: sign * r[m])
+    ties = [r for r in ok if r is not best and not (
+        clearly_above(r[m], r[s], best[m], best[s]) if lower_is_better else clearly_above(best[m], best[s], r[m], r[s]))]
+    return best, ties
 
 
-def conclude(res: ExperimentResult, lang: str = "en") -> str:
+def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
     """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
-    C = _C[lang]
+    from ..i18n import tr, value
+
+    def C(key: str, **kw) -> str:
+        return tr(lang, "activations.c." + key, **kw)
+
+    def names(rows: list[dict]) -> str:
+        return ", ".join(value(lang, r["activation"]) for r in rows)
+
     cfg = res.meta["config"]
     mlp = [r for r in res.rows if r["model"] == "mlp"]
     rnn = [r for r in res.rows if r["model"] == "rnn"]
-    out = []
-    ok = [r for r in mlp if np.isfinite(r["epochs_or_steps_to_target_mean"])]
-    if ok:
-        fast = min(ok, key=lambda r: r["epochs_or_steps_to_target_mean"])
-        out.append(C["mlp"].format(fast=fast["activation"], acc=cfg["target_acc"],
-                                   e=fmt_num(fast["epochs_or_steps_to_target_mean"])))
-        never = [r["activation"] for r in mlp if r["reached"].startswith("0/")]
-        if never:
-            out.append(C["mlp_never"].format(acts=", ".join(never), epochs=cfg["epochs"], n=mlp[0]["runs"]))
-        elif len(ok) > 1:
-            slow = max(ok, key=lambda r: r["epochs_or_steps_to_target_mean"])
-            out.append(C["mlp_slow"].format(slow=slow["activation"], e=fmt_num(slow["epochs_or_steps_to_target_mean"])))
-    out.append(C["val"].format(items=", ".join(
-        f"{r['activation']} {r['val_accuracy_mean']:.1%} ± {r['val_accuracy_std']:.1%}" for r in mlp)))
-    ratios = {r["activation"]: r["first_last_grad_ratio"] for r in mlp}
-    low = min(ratios, key=ratios.get)
-    out.append(C["ratio"].format(items=", ".join(f"{a} {fmt_num(v)}" for a, v in ratios.items()))
-               + C["ratio_tail"].format(low=low))
+    key_m, key_s = "epochs_or_steps_to_target_mean", "epochs_or_steps_to_target_std"
+    out = [C("mlp_speed", acc=f"{100 * cfg['target_acc']:.0f} %", n=mlp[0]["runs"], items="; ".join(
+        f"{value(lang, r['activation'])} " + (f"{pm(r[key_m], r[key_s])} ({r['reached']})" if np.isfinite(r[key_m])
+                                               else f"{tr(lang, 'word.never')} ({r['reached']})") for r in mlp))]
+    if any(np.isfinite(r[key_m]) for r in mlp):
+        best, ties = _ranked(mlp, key_m, key_s, True)
+        out[-1] += " " + (C("mlp_fastest_ties", best=value(lang, best["activation"]), ties=names(ties)) if ties
+                          else C("mlp_fastest", best=value(lang, best["activation"])))
+    best, ties = _ranked(mlp, "val_accuracy_mean", "val_accuracy_std", False)
+    out.append(C("val", items="; ".join(f"{value(lang, r['activation'])} "
+                                        f"{pm(r['val_accuracy_mean'], r['val_accuracy_std'], pct=True)}" for r in mlp)))
+    out[-1] += " " + (C("val_ties", best=value(lang, best["activation"]), ties=names(ties)) if ties
+                      else C("val_best", best=value(lang, best["activation"])))
+    low = min(mlp, key=lambda r: r["first_last_grad_ratio"])
+    out.append(C("ratio", low=value(lang, low["activation"]), items="; ".join(
+        f"{value(lang, r['activation'])} {pm(r['first_last_grad_ratio'], r['first_last_grad_ratio_std'])}" for r in mlp)))
     if rnn:
-        items = ", ".join(f"{r['activation']} {fmt_num(r['final_loss_mean'])} ± {fmt_num(r['final_loss_std'])}" for r in rnn)
-        out.append(C["rnn"].format(T=cfg["rnn_T"], items=items, chance=fmt_num(res.meta["rnn_chance_mse"])))
-        reach = ", ".join(
-            f"{r['activation']} " + (f"{fmt_num(r['epochs_or_steps_to_target_mean'])} {C['steps']} ({r['reached']})"
-                                     if np.isfinite(r["epochs_or_steps_to_target_mean"]) else C["never"])
-            for r in rnn)
-        out.append(C["rnn_reach"].format(target=cfg["target_mse"], items=reach))
-    return "".join(out)
+        out.append(C("rnn", T=cfg["rnn_T"], chance=fmt_num(res.meta["rnn_chance_mse"]), items="; ".join(
+            f"{value(lang, r['activation'])} {pm(r['final_loss_mean'], r['final_loss_std'])}" for r in rnn)))
+        best, ties = _ranked(rnn, "final_loss_mean", "final_loss_std", True)
+        out[-1] += " " + (C("rnn_ties", best=value(lang, best["activation"]), ties=names(ties)) if ties
+                          else C("rnn_best", best=value(lang, best["activation"])))
+        out.append(C("rnn_reach", target=cfg["target_mse"], items="; ".join(
+            f"{value(lang, r['activation'])} " + (f"{pm(r[key_m], r[key_s])} ({r['reached']})"
+                                                   if np.isfinite(r[key_m]) else tr(lang, "word.never"))
+            for r in rnn)))
+    return out

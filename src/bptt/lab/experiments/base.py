@@ -2,11 +2,11 @@
 
 An experiment is a module with
 
-    NAME, TITLE {lang: str}, SETUP {lang: str}     what it is, in words (static)
+    NAME, TITLE {lang: str}, SETUP {lang: str}     what it is, in words (from :mod:`bptt.lab.i18n`)
     BUDGETS {"tiny"|"quick"|"full": dict}          sizes: tiny for tests, quick for ``bptt lab``
     run(budget="quick", seed=0, progress=True, **overrides) -> ExperimentResult
-    plot(result, outdir) -> list[Path]             PNGs (matplotlib, Agg, imported lazily)
-    conclude(result, lang) -> str                  the conclusion, written from the measured numbers
+    plot(result, outdir, lang) -> list[Path]       PNGs (matplotlib, Agg, imported lazily), texts in ``lang``
+    conclude(result, lang) -> list[str]            bullet points written from the measured numbers
 
 and the result is tidy: ``rows`` (one dict per configuration: its settings and
 its metrics), ``curves`` (long-form series: a config, a name, x, y) and
@@ -20,7 +20,7 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -57,10 +57,14 @@ class ExperimentResult:
         """What the experiment does, in ``lang``."""
         return self.module().SETUP[lang]
 
-    def conclusion(self, lang: str = "en") -> str:
-        """The conclusion drawn from this run's numbers, in ``lang`` ("en" or "es")."""
+    def bullets(self, lang: str = "en") -> list[str]:
+        """The conclusions, one short sentence each with its number and spread, written from the measurements."""
         check_choice("lang", lang, LANGS)
-        return self.module().conclude(self, lang)
+        return [b[:1].upper() + b[1:] for b in self.module().conclude(self, lang)]
+
+    def conclusion(self, lang: str = "en") -> str:
+        """The bullets as plain text, one per line."""
+        return "\n".join(f"• {b}" for b in self.bullets(lang))
 
     def table(self, name: str | None = None) -> tuple[list[str], list[list[Any]]]:
         """The main table (or the extra table ``name``) as columns and rectangular rows."""
@@ -119,8 +123,27 @@ def budget_config(budgets: dict[str, dict], budget: str, overrides: dict[str, An
     return cfg
 
 
+#: when set, ``progress_iter`` reports every item to it as (desc, done, total) — how an experiment
+#: running in a worker process of ``bptt lab`` tells the main process how far it is
+_REPORTER: Callable[[str, int, int], None] | None = None
+
+
+def set_reporter(fn: Callable[[str, int, int], None] | None) -> None:
+    """Send progress to ``fn(name, done, total)`` (None: no progress reports)."""
+    global _REPORTER
+    _REPORTER = fn
+
+
 def progress_iter(iterable: Iterable, total: int | None = None, desc: str = "", enabled: bool = True) -> Iterator:
-    """Iterate with a progress bar (tqdm, else Rich, else none) when ``enabled``."""
+    """Iterate with a progress bar (tqdm, else Rich, else none) when ``enabled``; report to the reporter if set."""
+    if _REPORTER is not None:
+        report = _REPORTER
+        n = total if total is not None else 0
+        report(desc, 0, n)
+        for i, item in enumerate(iterable):
+            yield item
+            report(desc, i + 1, n)
+        return
     if not enabled:
         yield from iterable
         return
@@ -171,21 +194,56 @@ def timer(meta: dict, key: str = "seconds"):
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
-    """(mean, sample standard deviation) of ``values``; std 0 for one value, (nan, nan) for none."""
+    """Mean and sample standard deviation (ddof 1) — the spread over seeds; NaN when it cannot be measured."""
     v = np.asarray(list(values), dtype=np.float64)
     if v.size == 0:
         return float("nan"), float("nan")
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+
+
+def clearly_above(m1: float, s1: float, m2: float, s2: float) -> bool:
+    """m1 − m2 larger than the two spreads together: a difference the seeds do not explain.
+
+    The lab's conclusions state a difference only when this holds (otherwise "no clear
+    difference"); spreads are standard deviations over seeds, NaN counts as no evidence.
+    """
+    vals = np.array([m1, m2], dtype=np.float64)
+    if not np.all(np.isfinite(vals)):
+        return False
+    spread = float(np.nan_to_num(s1)) + float(np.nan_to_num(s2))
+    return float(m1 - m2) > spread
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def fmt_num(x: float, digits: int = 3) -> str:
-    """A number for a sentence: 3 significant digits, scientific when very small or large."""
+    """A number for a sentence: ``digits`` significant digits, plain (160, 0.0421), scientific only when tiny or huge."""
     if x is None or not np.isfinite(x):
-        return str(x)
+        return "–"
     ax = abs(x)
-    if ax != 0 and (ax < 1e-3 or ax >= 1e5):
-        return f"{x:.{max(digits - 1, 0)}e}"
-    return f"{x:.{digits}g}"
+    if ax != 0 and (ax < 1e-3 or ax >= 1e6):
+        mant, exp = f"{x:.{max(digits - 1, 0)}e}".split("e")
+        return f"{mant}·10" + str(int(exp)).translate(_SUPERSCRIPT)
+    if ax >= 10 ** digits:
+        return f"{x:.0f}"
+    return np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-")
+
+
+def pm(mean: float, std: float, digits: int = 3, pct: bool = False) -> str:
+    """"mean ± std" for a sentence, both to the decimals the spread allows (0.288 ± 0.010, 19.0 ± 2.3);
+    ``pct`` writes fractions as percentages (85 % ± 3 %)."""
+    if pct:
+        return f"{100 * mean:.0f} % ± {100 * std:.0f} %" if np.isfinite(std) else f"{100 * mean:.0f} %"
+    if not np.isfinite(mean) or not np.isfinite(std):
+        return fmt_num(mean, digits)
+    am = abs(mean)
+    if std == 0:
+        return f"{fmt_num(mean, digits)} ± 0"
+    if (am != 0 and am < 1e-3) or am >= 1e6 or std >= 1e6:
+        return f"{fmt_num(mean, digits)} ± {fmt_num(std, 2)}"
+    d = int(np.clip(1 - np.floor(np.log10(std)), 0, 4))
+    return f"{mean:.{d}f} ± {std:.{d}f}"
 
 
 EXPERIMENT_MODULES = {

@@ -22,28 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from .base import ExperimentResult, budget_config, fmt_num, progress_iter, single_thread_blas, timer
+from ..i18n import both
+from .base import (ExperimentResult, budget_config, clearly_above, fmt_num, mean_std, pm, progress_iter,
+                   single_thread_blas, timer)
 
 NAME = "lengths"
-TITLE = {"en": "Variable-length sequences: lengths (masks) vs padding without masks",
-         "es": "Secuencias de longitud variable: longitudes (máscaras) vs relleno sin máscaras"}
-SETUP = {
-    "en": "Seed 001, BPTT exercise 2 (sequences of variable length). Values U(0, 1) for ℓ ∈ [2, T] steps, "
-          "zero-padded to T, target their mean (so where a sequence ends matters); an RNN (32 units) + linear read-out trained with "
-          "Adam and MSE in three ways: with bptt's lengths (the state stops at each sequence's end), padded at the end "
-          "without masks (read-out at T), padded at the front without masks. Every model is evaluated in all three ways.",
-    "es": "Semilla 001, ejercicio 2 de BPTT (secuencias de longitud variable). Valores U(0, 1) durante ℓ ∈ [2, T] "
-          "pasos, rellenados con ceros hasta T, objetivo su media (importa dónde termina cada secuencia); una RNN (32 unidades) + "
-          "lectura lineal entrenada con Adam y MSE de tres formas: con las longitudes de bptt (el estado se detiene al "
-          "final de cada secuencia), rellenada al final sin máscaras (lectura en T), rellenada al principio sin "
-          "máscaras. Cada modelo se evalúa de las tres formas.",
-}
+TITLE = both("lengths.title")
+SETUP = both("lengths.setup")
 MODES = ("lengths", "pad-end", "pad-front")
 
 BUDGETS: dict[str, dict[str, Any]] = {
-    "tiny": dict(cells=("gru",), T=15, steps=200, batch=64, hidden=32, eval_size=600),
-    "quick": dict(cells=("rnn-tanh", "gru"), T=20, steps=400, batch=64, hidden=32, eval_size=1000),
-    "full": dict(cells=("rnn-tanh", "lstm", "gru"), T=40, steps=2000, batch=64, hidden=32, eval_size=2000),
+    "tiny": dict(cells=("gru",), T=15, steps=200, batch=64, hidden=32, eval_size=600, seeds=2),
+    "quick": dict(cells=("rnn-tanh", "gru"), T=20, steps=400, batch=64, hidden=32, eval_size=1000, seeds=3),
+    "full": dict(cells=("rnn-tanh", "lstm", "gru"), T=40, steps=2000, batch=64, hidden=32, eval_size=2000, seeds=5),
 }
 
 
@@ -68,18 +59,20 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
     from ...nn import MSELoss
 
     cfg = budget_config(BUDGETS, budget, overrides)
-    res = ExperimentResult(NAME, budget, seed, ["cell", "trained_with", "evaluated_with", "mse", "mse_short", "mse_long",
-                                                "predict_mean_mse"])
+    res = ExperimentResult(NAME, budget, seed, ["cell", "trained_with", "evaluated_with", "seeds", "mse", "mse_std",
+                                                "mse_short", "mse_long", "predict_mean_mse"])
     res.meta["config"] = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}
     T = cfg["T"]
+    seeds = [seed + 17 * i for i in range(cfg["seeds"])]
+    runs = []
     with single_thread_blas(), timer(res.meta):
         x_te, y_te, l_te = variable_mean(cfg["eval_size"], T, np.random.default_rng([seed, 7]))
         base = float(np.var(y_te))
         pad = T - l_te
-        jobs = [(c, m) for c in cfg["cells"] for m in MODES]
-        for cell, mode in progress_iter(jobs, len(jobs), "lengths", progress):
-            rng = np.random.default_rng([seed, 1])  # same training batches for every mode
-            model = SequenceModel(cell, 1, cfg["hidden"], 1, dtype=np.float64, seed=seed)
+        jobs = [(c, m, s) for c in cfg["cells"] for m in MODES for s in seeds]
+        for cell, mode, s in progress_iter(jobs, len(jobs), "lengths", progress):
+            rng = np.random.default_rng([s, 1])  # same training batches for every mode
+            model = SequenceModel(cell, 1, cfg["hidden"], 1, dtype=np.float64, seed=s)
 
             def batch(step: int):
                 x, y, ell = variable_mean(cfg["batch"], T, rng)
@@ -88,86 +81,99 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
 
             hist = train_steps(model, batch, MSELoss(), cfg["steps"], make_optimizer("adam", model.parameters(), lr=0.01),
                                clip=5.0)
-            res.curves.append({"config": {"cell": cell, "trained_with": mode}, "name": "train_loss",
-                               "x": list(range(1, len(hist.loss) + 1)), "y": hist.loss})
+            if s == seeds[0]:
+                res.curves.append({"config": {"cell": cell, "trained_with": mode}, "name": "train_loss",
+                                   "x": list(range(1, len(hist.loss) + 1)), "y": hist.loss})
             for ev in MODES:
                 xi, li = _inputs(ev, x_te, l_te)
                 err = ((model(xi, li) if li is not None else model(xi)) - y_te)[:, 0] ** 2
-                short, long_ = err[pad > T // 2].mean(), err[pad <= T // 2].mean()
-                res.rows.append({"cell": cell, "trained_with": mode, "evaluated_with": ev, "mse": float(err.mean()),
-                                 "mse_short": float(short), "mse_long": float(long_), "predict_mean_mse": base})
-                by_pad = [float(err[pad == p].mean()) if np.any(pad == p) else float("nan") for p in range(T - 1)]
-                res.curves.append({"config": {"cell": cell, "trained_with": mode, "evaluated_with": ev},
-                                   "name": "mse_by_padding", "x": list(range(T - 1)), "y": by_pad})
+                runs.append({"cell": cell, "trained_with": mode, "evaluated_with": ev, "seed": s,
+                             "mse": float(err.mean()), "mse_short": float(err[pad > T // 2].mean()),
+                             "mse_long": float(err[pad <= T // 2].mean()),
+                             "by_pad": [float(err[pad == p].mean()) if np.any(pad == p) else float("nan")
+                                        for p in range(T - 1)]})
+        for cell in cfg["cells"]:
+            for tr in MODES:
+                for ev in MODES:
+                    rs = [r for r in runs if r["cell"] == cell and r["trained_with"] == tr and r["evaluated_with"] == ev]
+                    m, sd = mean_std(r["mse"] for r in rs)
+                    res.rows.append({"cell": cell, "trained_with": tr, "evaluated_with": ev, "seeds": len(rs),
+                                     "mse": m, "mse_std": sd, "mse_short": float(np.mean([r["mse_short"] for r in rs])),
+                                     "mse_long": float(np.mean([r["mse_long"] for r in rs])), "predict_mean_mse": base})
+                    res.curves.append({"config": {"cell": cell, "trained_with": tr, "evaluated_with": ev},
+                                       "name": "mse_by_padding", "x": list(range(T - 1)),
+                                       "y": np.nanmean([r["by_pad"] for r in rs], axis=0).tolist()})
+        res.tables["runs"] = {"columns": ["cell", "trained_with", "evaluated_with", "seed", "mse", "mse_short",
+                                          "mse_long"], "rows": [{k: v for k, v in r.items() if k != "by_pad"}
+                                                                for r in runs]}
     return res
 
 
+def _row(res: ExperimentResult, cell: str, tr: str, ev: str) -> dict:
+    return next(r for r in res.rows if r["cell"] == cell and r["trained_with"] == tr and r["evaluated_with"] == ev)
+
+
 def _mse(res: ExperimentResult, cell: str, tr: str, ev: str) -> float:
-    return next(r["mse"] for r in res.rows if r["cell"] == cell and r["trained_with"] == tr and r["evaluated_with"] == ev)
+    return _row(res, cell, tr, ev)["mse"]
 
 
-def plot(res: ExperimentResult, outdir: str | Path) -> list[Path]:
+def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
     """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
-    from ..plotting import new_figure, save
+    from ..i18n import tr, value
+    from ..plotting import log_axis, new_figure, save
+
+    def L(key: str, **kw) -> str:
+        return tr(lang, "lbl." + key, **kw)
 
     outdir = Path(outdir)
     cells = list(dict.fromkeys(r["cell"] for r in res.rows))
-    fig, axes = new_figure(1, len(cells), width=5 * len(cells), height=3.6, sharey=True)
+    fig, axes = new_figure(1, len(cells), width=5.2 * len(cells), height=3.8, sharey=True)
     for ax, cell in zip(axes, cells):
         for c in res.curves_named("mse_by_padding"):
             cc = c["config"]
             if cc["cell"] != cell or not (cc["trained_with"] == cc["evaluated_with"] or
                                           (cc["trained_with"] == "lengths" and cc["evaluated_with"] == "pad-end")):
                 continue
-            lab = cc["trained_with"] if cc["trained_with"] == cc["evaluated_with"] else "lengths-trained, run without"
-            ax.semilogy(c["x"], c["y"], marker=".", label=lab)
-        ax.set(title=cell, xlabel="padding steps T − ℓ")
-        ax.legend(fontsize=7)
-    axes[0].set_ylabel("test MSE")
+            lab = value(lang, cc["trained_with"]) if cc["trained_with"] == cc["evaluated_with"] else L("lengths_run_without")
+            ax.plot(c["x"], c["y"], marker=".", label=lab)
+        ax.set(title=cell, xlabel=L("padding_steps"))
+        log_axis(ax)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel(L("test_mse"))
     paths = [save(fig, outdir / "lengths_error_by_padding.png")]
 
-    fig, axes = new_figure(1, len(cells), width=5 * len(cells), height=3.4)
+    fig, axes = new_figure(1, len(cells), width=5.4 * len(cells), height=3.8)
+    names = [value(lang, m) for m in MODES]
     for ax, cell in zip(axes, cells):
-        M = np.array([[_mse(res, cell, tr, ev) for ev in MODES] for tr in MODES])
-        im = ax.imshow(np.log10(M), cmap="magma_r")
+        M = np.array([[_mse(res, cell, trm, ev) for ev in MODES] for trm in MODES])
+        ax.imshow(np.log10(M), cmap="magma_r")
         for i in range(3):
             for j in range(3):
-                ax.text(j, i, f"{M[i, j]:.2g}", ha="center", va="center", fontsize=8, color="w" if np.log10(M[i, j]) > np.log10(M).mean() else "k")
-        ax.set_xticks(range(3), MODES, fontsize=7)
-        ax.set_yticks(range(3), MODES, fontsize=7)
-        ax.set(xlabel="evaluated with", ylabel="trained with", title=f"{cell}: test MSE")
+                ax.text(j, i, fmt_num(M[i, j], 2), ha="center", va="center", fontsize=9,
+                        color="w" if np.log10(M[i, j]) > np.log10(M).mean() else "k")
+        ax.set_xticks(range(3), names, fontsize=8, rotation=15)
+        ax.set_yticks(range(3), names, fontsize=8)
+        ax.set(xlabel=L("evaluated_with"), ylabel=L("trained_with"), title=L("matrix_title", cell=cell))
     paths.append(save(fig, outdir / "lengths_matrix.png"))
     return paths
 
 
-_C = {
-    "en": {
-        "cell": "{cell}: trained and evaluated with lengths, test MSE {a}; trained padded at the end without masks, {b} "
-                "({rb}× that error); padded at the front, {c} ({rc}×). Running the lengths-trained model over the padding "
-                "instead multiplies its error by {rx} (MSE {x}), worst on the most padded sequences ({xs} vs {xl}). ",
-        "base": "Predicting the mean gives {m}.",
-    },
-    "es": {
-        "cell": "{cell}: entrenada y evaluada con longitudes, MSE de prueba {a}; entrenada con relleno al final sin "
-                "máscaras, {b} ({rb}× ese error); con relleno al principio, {c} ({rc}×). Ejecutar el modelo entrenado con "
-                "longitudes sobre el relleno multiplica su error por {rx} (MSE {x}), sobre todo en las secuencias más "
-                "rellenadas ({xs} frente a {xl}). ",
-        "base": "Predecir la media da {m}.",
-    },
-}
-
-
-def conclude(res: ExperimentResult, lang: str = "en") -> str:
+def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
     """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
-    C = _C[lang]
+    from ..i18n import tr
+
+    def C(key: str, **kw) -> str:
+        return tr(lang, "lengths.c." + key, **kw)
+
     out = []
     for cell in dict.fromkeys(r["cell"] for r in res.rows):
-        a = _mse(res, cell, "lengths", "lengths")
-        b = _mse(res, cell, "pad-end", "pad-end")
-        c = _mse(res, cell, "pad-front", "pad-front")
-        x = next(r for r in res.rows if r["cell"] == cell and r["trained_with"] == "lengths" and r["evaluated_with"] == "pad-end")
-        out.append(C["cell"].format(cell=cell, a=fmt_num(a), b=fmt_num(b), rb=fmt_num(b / a, 2), c=fmt_num(c),
-                                    rc=fmt_num(c / a, 2), rx=fmt_num(x["mse"] / a, 2), x=fmt_num(x["mse"]),
-                                    xs=fmt_num(x["mse_short"]), xl=fmt_num(x["mse_long"])))
-    out.append(C["base"].format(m=fmt_num(res.rows[0]["predict_mean_mse"])))
-    return "".join(out)
+        a, b, c = (_row(res, cell, m, m) for m in MODES)
+        x = _row(res, cell, "lengths", "pad-end")
+        worse = [r for r in (b, c) if clearly_above(r["mse"], r["mse_std"], a["mse"], a["mse_std"])]
+        out.append(C("train", cell=cell, n=a["seeds"], a=pm(a["mse"], a["mse_std"]), b=pm(b["mse"], b["mse_std"]),
+                     rb=fmt_num(b["mse"] / a["mse"], 2), c=pm(c["mse"], c["mse_std"]), rc=fmt_num(c["mse"] / a["mse"], 2)))
+        out[-1] += " " + C(("train_none", "train_one", "train_clear")[len(worse)])
+        out.append(C("run", cell=cell, rx=fmt_num(x["mse"] / a["mse"], 2), x=pm(x["mse"], x["mse_std"]),
+                     xs=fmt_num(x["mse_short"]), xl=fmt_num(x["mse_long"])))
+    out.append(C("base", m=fmt_num(res.rows[0]["predict_mean_mse"])))
+    return out
