@@ -50,6 +50,8 @@ def _is_float_array(a: Any) -> bool:
 
 @dataclass
 class GradcheckRow:
+    """One checked array: max |analytic − numeric| and that over max(|analytic|, |numeric|)."""
+
     name: str
     shape: tuple
     max_abs: float
@@ -64,13 +66,16 @@ class GradcheckResult:
 
     @property
     def max_abs(self) -> float:
+        """The largest absolute error over all rows."""
         return max((r.max_abs for r in self.rows), default=0.0)
 
     @property
     def max_rel(self) -> float:
+        """The largest relative error over all rows (each row's error over its largest magnitude)."""
         return max((r.max_rel for r in self.rows), default=0.0)
 
     def passed(self, rtol: float = 1e-7) -> bool:
+        """True when every row's relative error is ≤ ``rtol``."""
         return self.max_rel <= rtol
 
     def __str__(self) -> str:

@@ -164,7 +164,7 @@ class Trace:
     """The literal forward pass of one layer: states and local derivatives of every step.
 
     ``s[b][t]`` is the state after step t (t = 0 is the initial state, so
-    s[b][t] for t = 1…T); ``local[b][t−1]`` holds A, dP, dQ, h_prev of step t.
+    ``s[b][t]`` for t = 1…T); ``local[b][t−1]`` holds A, dP, dQ, h_prev of step t.
     """
 
     cell: str

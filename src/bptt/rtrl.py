@@ -102,6 +102,7 @@ class RTRL:
         self.zero_grad()
 
     def zero_grad(self) -> None:
+        """Reset the accumulated gradient Σ_t ∂J_t/∂s_t · M_t to 0 (the sensitivities M are kept)."""
         self.g = np.zeros(self.num_params, dtype=self.W_hh.dtype)
 
     @property

@@ -45,6 +45,8 @@ SEED_002_PRINTED = {
 
 @dataclass
 class Comparison:
+    """One quantity of a seed: the value the course printed (or torch's, where it printed none) and bptt's."""
+
     name: str
     printed: np.ndarray | None  # what the seed printed (None: not reproducible, see reference)
     bptt: np.ndarray
@@ -54,6 +56,7 @@ class Comparison:
 
     @property
     def max_abs_err(self) -> float:
+        """max |printed − bptt|, or max |reference − bptt| where the seed's value is not reproducible."""
         ref = self.printed if self.printed is not None else self.reference
         return float(np.max(np.abs(np.asarray(ref, dtype=np.float64) - self.bptt)))
 

@@ -37,6 +37,7 @@ def _set_threads(n: int) -> None:
 
 
 def corpus_ids(max_chars: int):
+    """The English corpus (first ``max_chars`` characters) as ids, and its vocabulary size."""
     from bptt.data import CharVocab, english_corpus
 
     text = english_corpus(max_chars)
@@ -46,6 +47,9 @@ def corpus_ids(max_chars: int):
 
 # -- min-char-rnn, as Karpathy wrote it (one sequence, per-step Python, float64) ----------------------
 def min_char_rnn(ids, V: int, hidden: int, seq_len: int, seconds: float, lr: float = 0.1) -> float:
+    """Characters per second of Karpathy's min-char-rnn loop (one stream, per-step Python, Adagrad), as the reference
+    for bptt's speed.
+    """
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -111,6 +115,9 @@ def min_char_rnn(ids, V: int, hidden: int, seq_len: int, seconds: float, lr: flo
 
 # -- bptt ---------------------------------------------------------------------------------------
 def bptt_charlm(ids, V: int, hidden: int, batch: int, seq_len: int, cell: str, dtype: str, seconds: float) -> float:
+    """Characters per second of bptt's char-LM training (Trainer, CharLMObjective, Adagrad) over ``seconds`` after
+    warm-up.
+    """
     import numpy as np
 
     from bptt.optim import Adagrad
@@ -137,6 +144,7 @@ def bptt_charlm(ids, V: int, hidden: int, batch: int, seq_len: int, cell: str, d
 
 # -- torch ----------------------------------------------------------------------------------------
 def torch_charlm(ids, V: int, hidden: int, batch: int, seq_len: int, cell: str, dtype: str, seconds: float, threads: int) -> float:
+    """Characters per second of the same char-LM in torch on the CPU (same streams, threads and optimizer)."""
     import numpy as np
     import torch
 
@@ -175,6 +183,9 @@ def torch_charlm(ids, V: int, hidden: int, batch: int, seq_len: int, cell: str, 
 
 
 def main(argv=None) -> int:
+    """``python -m benchmarks.charlm``: tokens per second of bptt, min-char-rnn and torch, interleaved rounds, median;
+    returns the exit status.
+    """
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hidden", type=int, default=100, help="hidden size (min-char-rnn's default: 100)")
     ap.add_argument("--batch", type=int, default=64, help="parallel streams for bptt and torch")

@@ -22,6 +22,8 @@ DTYPES = ("float32", "float64")
 
 @dataclass(frozen=True)
 class Config:
+    """One benchmark size: batch B, steps T, input I, hidden H, layers L."""
+
     name: str
     B: int
     T: int
@@ -30,6 +32,7 @@ class Config:
     L: int
 
     def as_dict(self) -> dict:
+        """The size as a plain dict (stored in the results JSON)."""
         return {"name": self.name, "B": self.B, "T": self.T, "I": self.I, "H": self.H, "L": self.L}
 
 

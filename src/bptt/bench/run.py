@@ -63,6 +63,7 @@ class Worker:
         )
 
     def ask(self, **req) -> dict:
+        """Send one JSON request to the worker process and return its JSON answer (RuntimeError if it died)."""
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -71,6 +72,7 @@ class Worker:
         return json.loads(line)
 
     def close(self) -> None:
+        """Ask the worker to quit and wait for it."""
         try:
             self.ask(op="quit")
         except (BrokenPipeError, RuntimeError, json.JSONDecodeError):
@@ -83,6 +85,7 @@ def _stats(xs: list[float]) -> dict:
 
 
 def samples_median(xs: list[float]) -> float:
+    """The median of the samples."""
     return statistics.median(xs)
 
 
@@ -91,6 +94,7 @@ def _rel(a: float, b: float) -> float:
 
 
 def fmt_time(s: float) -> str:
+    """A duration in µs, ms or s."""
     if s < 1e-3:
         return f"{s * 1e6:.1f}µs"
     if s < 1:
@@ -99,10 +103,14 @@ def fmt_time(s: float) -> str:
 
 
 def fmt_spread(st: dict) -> str:
+    """``median [min–max]`` of a sample summary, with units."""
     return f"{fmt_time(st['median'])} [{fmt_time(st['min'])}–{fmt_time(st['max'])}]"
 
 
 def bench_one(workers: dict, config: str, cell: str, dtype: str, args, gemm_cache: dict) -> dict:
+    """Benchmark one (config, cell, dtype): checksums compared first, then alternated samples of each library; returns
+    the result row.
+    """
     cfg = CONFIGS[config]
     load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     row = {"config": config, "cell": cell, "dtype": dtype, "threads": args.threads, **{k: v for k, v in cfg.as_dict().items() if k != "name"}}
@@ -179,6 +187,7 @@ HEADER = (f"{'config':<7} {'cell':<5} {'dtype':<8} {'bptt median [min–max]':<3
 
 
 def format_row(row: dict, baseline: dict | None = None) -> str:
+    """One result row as a line of the table (ratio, target, ceiling, GF/s, flags)."""
     head = f"{row['config']:<7} {row['cell']:<5} {row['dtype']:<8} "
     if "skipped" in row:
         return head + f"skipped ({row['skipped']})"
@@ -202,10 +211,12 @@ def format_row(row: dict, baseline: dict | None = None) -> str:
 
 
 def row_threads(row: dict) -> int:
+    """The thread count a row was measured with."""
     return row.get("threads", os.cpu_count() or 1)
 
 
 def print_table(result: dict, baseline: dict | None = None) -> None:
+    """Print a results dict as the table (with a baseline's columns when given)."""
     meta = result["meta"]
     print(f"# {meta.get('label', '')}  {meta['date']}  commit {meta.get('commit', '?')}  threads={meta['threads']}  "
           f"timer={meta.get('timer', 'wall')}  cpu: {meta.get('cpu', '?')}")
@@ -273,12 +284,14 @@ def _meta(args, infos: dict) -> dict:
 
 
 def parse_args(argv=None):
+    """The benchmark's options parsed from ``argv``."""
     ap = argparse.ArgumentParser(prog="python -m bptt.bench", description=__doc__.split("\n\n")[0])
     add_arguments(ap)
     return ap.parse_args(argv)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """Add the benchmark's options to ``ap`` (shared by ``python -m benchmarks`` and ``bptt bench``)."""
     ap.add_argument("--quick", action="store_true", help="tiny/small/medium only, short samples (a smoke run)")
     ap.add_argument("--configs", default=None, help=f"comma list of {','.join(CONFIGS)}")
     ap.add_argument("--cells", default=",".join(CELLS), help="comma list of rnn,lstm,gru")
@@ -311,6 +324,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    """Run (or, with ``--show``, print) a benchmark from parsed options; returns the exit status."""
     baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else None
     if args.show:
         print_table(json.loads(Path(args.show).read_text()), baseline)
@@ -386,6 +400,7 @@ def _save(path: Path, result: dict) -> None:
 
 
 def main(argv=None) -> int:
+    """Parse ``argv`` and run the benchmark; returns the exit status."""
     return run(parse_args(argv))
 
 

@@ -64,6 +64,8 @@ def _data(np, cfg, cell: str, dtype, seed: int) -> dict:
 
 
 class BpttBench:
+    """bptt's side of a benchmark: a layer with the shared weights, one forward + backward per ``step``."""
+
     def __init__(self, cell: str, dtype: str, cfg, seed: int) -> None:
         import numpy as np
 
@@ -81,6 +83,7 @@ class BpttBench:
         self.d = _data(np, cfg, cell, dt, seed)
 
     def step(self):
+        """One forward and backward of L = Σ⟨w_out, out⟩ + Σ⟨w_h, h_n⟩ (+ Σ⟨w_c, c_n⟩); returns (L, ∂L/∂x)."""
         np, d, m = self.np, self.d, self.model
         m.zero_grad()
         out, state = m(d["x"])
@@ -94,6 +97,7 @@ class BpttBench:
         return loss, dx
 
     def check(self) -> dict:
+        """Loss, a probe of ∂L/∂x and Σ ∂L/∂W_hh_l0 in float64: compared with torch's before timing."""
         loss, dx = self.step()
         np = self.np
         g = self.model.grads["weight_hh_l0"]
@@ -102,6 +106,8 @@ class BpttBench:
 
 
 class TorchBench:
+    """torch's side of a benchmark: the same layer, weights and loss as BpttBench, with autograd."""
+
     def __init__(self, cell: str, dtype: str, cfg, seed: int) -> None:
         import numpy as np
         import torch
@@ -119,6 +125,7 @@ class TorchBench:
         self.w = {k: torch.from_numpy(v) for k, v in d.items()}
 
     def step(self):
+        """One forward and backward of the same loss with autograd; returns (L, ∂L/∂x)."""
         m, x, w = self.model, self.x, self.w
         m.zero_grad(set_to_none=True)
         x.grad = None
@@ -132,6 +139,7 @@ class TorchBench:
         return loss, x.grad
 
     def check(self) -> dict:
+        """Loss, a probe of ∂L/∂x and Σ ∂L/∂W_hh_l0 in float64, as BpttBench.check."""
         torch = self.torch
         loss, dx = self.step()
         g = self.model.weight_hh_l0.grad
@@ -195,6 +203,7 @@ def _gemm_times(shapes, dtype: str, min_time: float) -> list[float]:
 
 
 def main() -> None:
+    """The worker process: read JSON requests on stdin (setup, check, time, quit), answer on stdout."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", choices=("bptt", "torch"), required=True)
     ap.add_argument("--threads", type=int, required=True)

@@ -63,6 +63,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``bptt`` argument parser: each command module present registers its subcommands."""
     parser = Parser(
         prog="bptt",
         description="Backpropagation and BPTT by hand, in NumPy: exact, fast, explained.",
@@ -144,6 +145,10 @@ class _SigtermAsInterrupt:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bptt`` command line; returns the exit status (documented in ``bptt --help``).
+
+    Errors are one line on stderr, never a traceback.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

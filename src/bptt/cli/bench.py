@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 def register(subparsers) -> None:
+    """Add ``bptt bench`` to ``subparsers``."""
     from ..bench.run import add_arguments
 
     p = subparsers.add_parser(

@@ -11,6 +11,7 @@ from .options import int_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``bptt seeds`` and ``bptt check`` to ``sub``."""
     p = sub.add_parser("seeds", help="rebuild the course's networks and print their numbers next to bptt's")
     p.add_argument("--seed", choices=["000", "001", "002", "all"], default="all", help="which seed document (default all)")
     p.set_defaults(func=cmd_seeds)
@@ -38,6 +39,7 @@ def _fmt(a: np.ndarray) -> str:
 
 
 def cmd_seeds(args: argparse.Namespace) -> int:
+    """``bptt seeds``: each seed's quantities, printed value next to bptt's; exit status 1 if one differs."""
     from ..seeds import SEEDS
 
     names = list(SEEDS) if args.seed == "all" else [args.seed]
@@ -84,6 +86,9 @@ def _build(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``bptt check``: a random network's gradients against finite differences, every backend against the reference,
+    and torch autograd when installed.
+    """
     from ..gradcheck import compare_backends, gradcheck
 
     m, inputs, kwargs = _build(args)

@@ -17,6 +17,7 @@ from .options import int_list, name_list, nonnegative_int, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``bptt explain``, ``bptt experiment`` and ``bptt lab`` to ``sub``."""
     from ..lab.experiments.base import EXPERIMENT_MODULES
     from ..lab.i18n import help_lang, tr
 
@@ -87,6 +88,7 @@ def _budget(args: argparse.Namespace) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """``bptt explain``: the network traced step by step, printed as text, Markdown or JSON."""
     from ..lab.explain import explain
 
     text = explain(
@@ -100,6 +102,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
+    """``bptt experiment NAME``: run one experiment, write its plots and tables, print its conclusion."""
     from ..lab.report import run_experiment_command
 
     return run_experiment_command(args.name, out=args.out, budget=_budget(args), lang=args.lang, seed=args.seed,
@@ -107,6 +110,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    """``bptt lab``: every experiment into one HTML report; exit status 1 if one of them failed."""
     from ..lab.report import run_lab_command
 
     return run_lab_command(out=args.out or "lab-report", budget=_budget(args), lang=args.lang, seed=args.seed,

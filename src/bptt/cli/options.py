@@ -48,14 +48,17 @@ def positive_int(text: str) -> int:
 
 
 def nonnegative_int(text: str) -> int:
+    """argparse type: an int ≥ 0, else an error naming what was typed."""
     return _number(text, int, 0, True, "an int >= 0")
 
 
 def nonnegative_float(text: str) -> float:
+    """argparse type: a float ≥ 0, else an error naming what was typed."""
     return _number(text, float, 0.0, True, "a number >= 0")
 
 
 def finite_float(text: str) -> float:
+    """argparse type: a finite float, else an error naming what was typed."""
     return _number(text, float, -float("inf"), False, "a finite number")
 
 
@@ -89,6 +92,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {re.sub(r'^argument ', '', message)}\n")
 
     def format_help(self) -> str:
+        """The help text without terminal styling."""
         return _plain(super().format_help())
 
 

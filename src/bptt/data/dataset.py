@@ -72,10 +72,12 @@ class Dataset:
 
     @property
     def is_sequence(self) -> bool:
+        """True for sequence data: ``x`` is (N, T, input_size), not (N, input_size)."""
         return self.x.ndim == 3
 
     @property
     def input_size(self) -> int:
+        """Features per item (per step for sequences): the last axis of ``x``."""
         return int(self.x.shape[-1])
 
     @property
@@ -129,6 +131,7 @@ def epoch_order(n: int, shuffle: bool, seed: int, epoch: int) -> Array:
 
 
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
+    """⌈n / batch_size⌉ mini-batches per epoch, or ⌊n / batch_size⌋ with ``drop_last``."""
     return n // batch_size if drop_last else -(-n // batch_size)
 
 

@@ -51,6 +51,7 @@ class CharVocab:
 
     @classmethod
     def from_text(cls, text: str) -> "CharVocab":
+        """The vocabulary of the distinct characters of ``text`` (``TypeError`` if it is not a str)."""
         if not isinstance(text, str):
             raise TypeError(f"text: expected str, got {type(text).__name__}")
         return cls(text)
@@ -71,6 +72,7 @@ class CharVocab:
         return np.fromiter((self.stoi[c] for c in text), dtype=np.int64, count=len(text))
 
     def decode(self, ids: Iterable[int]) -> str:
+        """The string of the characters with these ids (``ValueError`` for an id outside the vocabulary)."""
         arr = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
         if arr.size and (arr.min() < 0 or arr.max() >= len(self)):
             raise ValueError(f"ids: expected values in [0, {len(self)}), got {arr.min()}..{arr.max()}")
@@ -82,6 +84,7 @@ class CharVocab:
 
     @classmethod
     def from_array(cls, arr: Array) -> "CharVocab":
+        """The vocabulary saved by :meth:`to_array` (same characters, same ids)."""
         return cls([str(c) for c in np.asarray(arr).ravel()])
 
     def __repr__(self) -> str:
@@ -222,6 +225,7 @@ def streams(ids: Array, batch_size: int) -> tuple[Array, Array]:
 
 
 def num_chunks(ids: Array, batch_size: int, seq_len: int) -> int:
+    """How many chunks :func:`stream_batches` yields: ⌈⌊(len(ids) − 1) / batch_size⌋ / seq_len⌉."""
     n = (len(ids) - 1) // batch_size
     return -(-n // seq_len)
 

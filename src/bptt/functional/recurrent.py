@@ -85,6 +85,14 @@ class Reference:
     name = "reference"
 
     def forward(self, cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace=None, W_hr=None):
+        """The cell's readable step pair once per step: h_t, c_t = step_forward(x_t, h_{t−1}, c_{t−1}).
+
+        With a ``mask``, finished sequences keep their state and their outputs are zero. Returns
+        (out, h_T, c_T, ReferenceState).
+
+        Shapes: xs (T, B, I), h0 (B, P), c0 (B, H) or None, mask (T, B, 1) or None
+            -> out (T, B, P), h_T (B, P), c_T (B, H) or None; P = proj_size (LSTM with W_hr), else H
+        """
         T, B, _ = xs.shape
         P, H = W_hh.shape[1], W_hh.shape[0] // cell.gates  # P: size of h (the LSTM's proj_size, else H)
         dtype = np.result_type(xs.dtype, W_ih.dtype, W_hh.dtype)
@@ -108,6 +116,11 @@ class Reference:
         return out, h, c, ReferenceState(cell, caches, c_seq, mask, B, P, H, dtype)
 
     def backward(self, S: ReferenceState, dout, dh_T, dc_T, keep_dh, input_grad):
+        """BPTT step by step: g_t = (∂L/∂h_t from step t+1) + ∂L/∂out_t, then the cell's step_backward.
+
+        Parameter gradients are the sums over the steps; a finished sequence's step passes its gradient
+        through unchanged. Returns the dict of :func:`layer_backward` (``dh`` of every step with ``keep_dh``).
+        """
         T, B, dtype, mask = len(S.caches), S.B, S.dtype, S.mask
         dh = np.zeros((B, S.P), dtype=dtype) if dh_T is None else dh_T
         dc = None

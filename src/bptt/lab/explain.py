@@ -72,18 +72,22 @@ class Network:
 
     @property
     def nh(self) -> int:
+        """Hidden size."""
         return self.params["W"].shape[1]
 
     @property
     def nx(self) -> int:
+        """Input size."""
         return self.x.shape[1]
 
     @property
     def ny(self) -> int:
+        """Number of output classes."""
         return self.params["V"].shape[0]
 
     @property
     def T(self) -> int:
+        """Sequence length."""
         return self.x.shape[0]
 
 

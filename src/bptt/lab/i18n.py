@@ -24,6 +24,7 @@ LANGS = ("en", "es")
 
 
 def check_lang(lang: str) -> str:
+    """``lang`` if it is a supported language, else ValueError naming the choices."""
     if lang not in LANGS:
         raise ValueError(f"lang: expected one of {LANGS}, got {lang!r}")
     return lang
@@ -36,6 +37,7 @@ def tr(lang: str, key: str, **values: Any) -> str:
 
 
 def has(lang: str, key: str) -> bool:
+    """Whether ``key`` has a message in ``lang``."""
     return key in MESSAGES[check_lang(lang)]
 
 

@@ -39,11 +39,17 @@ class PerStepCrossEntropy:
         return self._ce(np.moveaxis(logits, 2, 1), target) / self._B  # torch's class axis is 1
 
     def backward(self) -> Array:
+        """∂L/∂logits of the last call: (softmax − onehot) / B.
+
+        Shapes: -> (B, T, C)
+        """
         return np.moveaxis(self._ce.backward(), 1, 2) / self._B
 
 
 @dataclass
 class SequenceTask:
+    """A sequence task of the lab: sizes, readout, loss, a sampler and its accuracy and chance levels."""
+
     name: str
     T: int
     input_size: int
@@ -56,6 +62,7 @@ class SequenceTask:
     chance_mse: Callable[[Array], float]
 
     def loss_fn(self):
+        """A fresh loss module: MSELoss, or PerStepCrossEntropy for classification tasks."""
         from ..nn import MSELoss
 
         return MSELoss() if self.loss == "mse" else PerStepCrossEntropy()

@@ -93,4 +93,5 @@ def train_steps(
 
 
 def mse(pred: Array, y: Array) -> float:
+    """mean (pred − y)², as a float."""
     return float(np.mean((pred - y) ** 2))

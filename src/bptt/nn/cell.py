@@ -48,6 +48,10 @@ class CellBase(Module):
         self._cache = None
 
     def forward(self, input: Array, hx: Any = None) -> Any:
+        """One step: h' = cell(x, h) (LSTM: (h', c') from (h, c)), state zero when not given.
+
+        Shapes: input (B, I) or (I,); hx (B, H) or (H,) (LSTM: a pair) -> same as hx
+        """
         x = check_array("input", input, ndim=(1, 2), dtype=self.dtype)
         if x.shape[-1] != self.input_size:
             raise ValueError(f"input: expected last dimension input_size={self.input_size}, got shape {x.shape}")
@@ -85,6 +89,7 @@ class CellBase(Module):
         return h
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False") + \
             f", dtype={self.dtype}"
 
@@ -99,6 +104,7 @@ class RNNCell(CellBase):
         super().__init__(input_size, hidden_size, bias, dtype, seed)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
 
 

@@ -55,6 +55,12 @@ class CrossEntropyLoss(_Loss):
         self.ignore_index = int(ignore_index)
 
     def forward(self, input: Array, target: Any) -> Any:
+        """L = −log softmax(input)[target] per item, reduced (items with ``ignore_index`` left out of the mean).
+
+        ``backward()`` then returns softmax(input) − onehot(target), scaled by the reduction.
+
+        Shapes: input (N, C, *) or (C,); target (N, *) or () -> loss () or (N, *) for reduction "none"
+        """
         check_array("input", input, ndim=range(1, 33))
         loss, self._cache = F.cross_entropy_forward(input, np.asarray(target), self.reduction, self.ignore_index)
         return loss[()]
@@ -71,6 +77,10 @@ class MSELoss(_Loss):
         self.reduction = check_choice("reduction", reduction, F.REDUCTIONS)
 
     def forward(self, input: Array, target: Array) -> Any:
+        """L = mean (or sum) of (input − target)²; ``backward()`` then returns 2 (input − target) / n (n = 1 for "sum").
+
+        Shapes: input (*), target same shape -> loss () or (*) for reduction "none"
+        """
         check_array("input", input)
         check_array("target", target, dtype=input.dtype)
         loss, self._cache = F.mse_forward(input, target, self.reduction)
@@ -84,6 +94,10 @@ class SumSquaresLoss(_Loss):
     """½ Σ (y − t)² — seed 001's loss (no averaging)."""
 
     def forward(self, input: Array, target: Array) -> Any:
+        """L = ½ Σ (input − target)²; ``backward()`` then returns input − target.
+
+        Shapes: input (*), target same shape -> loss ()
+        """
         check_array("input", input)
         check_array("target", target, dtype=input.dtype)
         loss, self._cache = F.sum_squares_forward(input, target)

@@ -52,6 +52,7 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``data`` (and of ``grad``)."""
         return self.data.shape
 
     def accumulate(self, g: Array, index: Any = None) -> None:
@@ -91,11 +92,19 @@ class Module:
 
     # -- registration -------------------------------------------------------
     def register_parameter(self, name: str, data: Array) -> Parameter:
+        """Store ``data`` (copied to this module's dtype, C-contiguous) as the parameter ``name``; return it.
+
+        The value is then readable as ``module.<name>`` and listed by ``named_parameters()``.
+        """
         p = Parameter(np.ascontiguousarray(data, dtype=self.dtype), name)
         self._params[name] = p
         return p
 
     def add_module(self, name: str, module: "Module") -> "Module":
+        """Register ``module`` as the child ``name``: its parameters appear as ``"<name>.<param>"``.
+
+        Raises ``TypeError`` if ``module`` is not a bptt Module.
+        """
         if not isinstance(module, Module):
             raise TypeError(f"module: expected a bptt Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -113,15 +122,18 @@ class Module:
 
     # -- walking ------------------------------------------------------------
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(name, Parameter)`` for this module's parameters, then its children's, with torch's dotted names."""
         for name, p in self._params.items():
             yield prefix + name, p
         for mname, m in self._modules.items():
             yield from m.named_parameters(prefix + mname + ".")
 
     def parameters(self) -> list[Parameter]:
+        """Every :class:`Parameter`, in ``named_parameters()`` order (what an optimizer takes)."""
         return [p for _, p in self.named_parameters()]
 
     def modules(self) -> Iterator["Module"]:
+        """This module, then every descendant, depth first."""
         yield self
         for m in self._modules.values():
             yield from m.modules()
@@ -141,11 +153,13 @@ class Module:
             p.zero_grad(set_to_none)
 
     def train(self, mode: bool = True) -> "Module":
+        """Set ``training`` on this module and every descendant (dropout acts only in training); return self."""
         for m in self.modules():
             m.training = bool(mode)
         return self
 
     def eval(self) -> "Module":
+        """``train(False)``: evaluation mode; return self."""
         return self.train(False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -153,6 +167,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        """The module's output; ``module(x)`` calls it. Subclasses keep what ``backward`` needs as a cache."""
         raise NotImplementedError
 
     # -- state ----------------------------------------------------------------
@@ -209,6 +224,7 @@ class Module:
         atomic_savez(path, self.state_dict())
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses (as torch's ``extra_repr``)."""
         return ""
 
     def __repr__(self) -> str:

@@ -114,6 +114,7 @@ class RNNBase(Module):
 
     @property
     def num_directions(self) -> int:
+        """2 for a bidirectional layer stack, else 1."""
         return 2 if self.bidirectional else 1
 
 
@@ -337,6 +338,7 @@ class RNNBase(Module):
         return g if batched else g[:, None, :]
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -390,6 +392,7 @@ class RNN(RNNBase):
         return cells.for_module("rnn", nonlinearity=self.nonlinearity)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
 
 
@@ -511,6 +514,7 @@ class LSTM(RNNBase):
         return self._format_out(cs, cache["batched"])
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         s = super().extra_repr()
         s += f", proj_size={self.proj_size}" if self.proj_size else ""
         return s + (f", forget_bias={self.forget_bias}" if self.forget_bias is not None else "")
@@ -557,4 +561,5 @@ class GRU(RNNBase):
         return cells.for_module("gru", reset_after=self.reset_after)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")

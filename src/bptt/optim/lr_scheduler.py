@@ -140,6 +140,7 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self) -> list[float]:  # pragma: no cover - abstract
+        """The learning rate of every param group for the current ``last_epoch`` (torch's recursive form)."""
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
@@ -163,6 +164,7 @@ class LRScheduler:
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last ``step()``, one per param group."""
         return list(self._last_lr)
 
     def _current(self) -> list[float]:
@@ -232,6 +234,7 @@ class LRScheduler:
         }
 
     def load_state_arrays(self, arrays: Mapping[str, Any]) -> None:
+        """Restore the scheduler from checkpoint arrays (its ``state_dict()`` entries)."""
         self.load_state_dict(arrays)
 
 
@@ -250,6 +253,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr ← lr · gamma every ``step_size`` epochs, unchanged otherwise."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -276,6 +280,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr ← lr · gamma^k at a milestone reached k times, unchanged otherwise."""
         if self.last_epoch not in self.milestones:
             return self._current()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
@@ -304,6 +309,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr = base · λ(epoch), one λ per param group."""
         return [b * f(self.last_epoch) for f, b in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
@@ -345,6 +351,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr ← lr · gamma at every epoch."""
         if self._is_initial:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -371,6 +378,8 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The factor moves linearly from start_factor to end_factor over total_iters epochs (torch's recursive form).
+        """
         s, e, n, k = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
         if k == 0:
             return [lr * s for lr in self._current()]
@@ -394,6 +403,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr_k = lr_{k−1} · ((1 − k/n) / (1 − (k−1)/n))^power until total_iters n."""
         n, k = self.total_iters, self.last_epoch
         if self._is_initial or k > n:
             return self._current()
@@ -420,6 +430,10 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """torch's recursive cosine step: lr_t = η_min + (lr_{t−1} − η_min) (1 + cos(πt/T)) / (1 + cos(π(t−1)/T)).
+
+        Closed form η_min + (base − η_min)(1 + cos(πt/T)) / 2 when stepped to an explicit epoch.
+        """
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current()
@@ -455,6 +469,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """η_t = η_min + (base − η_min)(1 + cos(π T_cur / T_i)) / 2, restarting when T_cur reaches T_i."""
         return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for b in self.base_lrs]
 
     def step(self, epoch: float | None = None) -> None:
@@ -567,6 +582,9 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self) -> list[float]:
+        """The one-cycle schedule: up from initial_lr to max_lr, then down to min_lr, cosine or linear within each
+        phase (momentum cycled the other way).
+        """
         k = self.last_epoch
         if k > self.total_steps:
             raise ValueError(f"step: tried to step {k} times; total_steps is {self.total_steps}")
@@ -736,6 +754,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self) -> bool:
+        """Whether the scheduler is in its cooldown after a reduction (no new reduction then)."""
         return self.cooldown_counter > 0
 
     def _reduce_lr(self) -> None:

@@ -170,6 +170,7 @@ class Optimizer:
         return set()
 
     def parameters(self) -> list[Parameter]:
+        """Every Parameter of every param group, in group order."""
         return [p for g in self.param_groups for p in g["params"]]
 
     # -- the update ----------------------------------------------------------

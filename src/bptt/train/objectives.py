@@ -42,15 +42,22 @@ class Objective:
     metric_name: str | None = None
 
     def num_batches(self) -> int:  # pragma: no cover - abstract
+        """Mini-batches per epoch."""
         raise NotImplementedError
 
     def batches(self, epoch: int, start: int = 0) -> Iterator[Any]:  # pragma: no cover - abstract
+        """The batches of ``epoch``, skipping the first ``start`` (to resume mid-epoch)."""
         raise NotImplementedError
 
     def train_units(self, batch: Any) -> Iterator[dict[str, float]]:  # pragma: no cover - abstract
+        """Forward and backward one batch, yielding after each gradient is ready (one optimizer step each).
+
+        Yields ``{"loss", "n", "metric"}``: the unit's mean loss, its item count and its metric (or None).
+        """
         raise NotImplementedError
 
     def evaluate(self, data: Any) -> dict[str, float]:  # pragma: no cover - abstract
+        """Mean loss (and metric) over ``data`` without touching the gradients."""
         raise NotImplementedError
 
     def start_epoch(self) -> None:
@@ -78,6 +85,7 @@ class Objective:
         return out
 
     def load_state_arrays(self, arrays: dict[str, Array]) -> None:
+        """Restore what :meth:`state_arrays` saved (nothing by default)."""
         pass
 
 
@@ -112,9 +120,11 @@ class SupervisedObjective(Objective):
         self.metric_name = None if metric is None else check_choice("metric", metric, ("accuracy", "valid_next"))
 
     def num_batches(self) -> int:
+        """⌈len(data) / batch_size⌉ mini-batches per epoch."""
         return num_batches(len(self.data), self.batch_size)
 
     def batches(self, epoch: int, start: int = 0) -> Iterator[Batch]:
+        """The epoch's mini-batches, shuffled by ``(seed, epoch)`` so a resumed run sees the same order."""
         return iterate_minibatches(self.data, self.batch_size, shuffle=self.shuffle, seed=self.seed, epoch=epoch, start=start)
 
     # -- one forward/backward ------------------------------------------------------------
@@ -147,6 +157,10 @@ class SupervisedObjective(Objective):
         return float(np.count_nonzero((allowed[np.arange(len(pred)), pred] > 0) & valid))
 
     def train_units(self, batch: Batch) -> Iterator[dict[str, float]]:
+        """One batch: one unit, or with ``tbptt=k`` one unit per chunk of k steps (state carried, detached).
+
+        Yields ``{"loss", "n", "metric"}`` per unit.
+        """
         self.model.train()
         if self.tbptt is None or batch.x.shape[1] <= self.tbptt:
             self.model.zero_grad()
@@ -223,15 +237,21 @@ class CharLMObjective(Objective):
         self.state: Any = None
 
     def num_batches(self) -> int:
+        """Chunks of ``seq_len`` characters per epoch over the ``batch_size`` streams."""
         return num_chunks(self.ids, self.batch_size, self.seq_len)
 
     def start_epoch(self) -> None:
         self.state = None
 
     def batches(self, epoch: int, start: int = 0) -> Iterator[tuple[Array, Array]]:
+        """The epoch's chunks in stream order, skipping the first ``start``."""
         return stream_batches(self.ids, self.batch_size, self.seq_len, start=start)
 
     def train_units(self, batch: tuple[Array, Array]) -> Iterator[dict[str, float]]:
+        """One chunk: truncated BPTT from the carried state, which is then detached and kept for the next chunk.
+
+        Yields ``{"loss", "n", "metric"}`` with the loss in nats per character.
+        """
         x, y = batch
         self.model.train()
         self.model.zero_grad()
@@ -273,6 +293,7 @@ class CharLMObjective(Objective):
         return {"carry.h": shape, "carry.c": shape} if isinstance(r, LSTM) else {"carry.h": shape}
 
     def load_state_arrays(self, arrays: dict[str, Array]) -> None:
+        """Restore the carried hidden state saved in a checkpoint (None if there was none)."""
         if "carry.h" not in arrays:
             self.state = None
         elif isinstance(self.model._modules["rnn"], LSTM):

@@ -173,6 +173,11 @@ class Trainer:
 
     # -- checkpoints ------------------------------------------------------------------
     def state_arrays(self) -> dict[str, Array]:
+        """Everything a checkpoint holds, as flat ``name -> array`` entries (no pickling).
+
+        Model, optimizer and scheduler state, random generators, the objective's carried state, counters,
+        running sums, the best state, history and metadata.
+        """
         arrays: dict[str, Array] = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         arrays.update({f"optim.{k}": v for k, v in self.optimizer.state_arrays().items()})
         if self.scheduler is not None:

@@ -33,6 +33,8 @@ _KIND = {"tanh": 0, "relu": 1, "sigmoid": 2}  # the nonlinearity as kernels.rnn_
 
 @dataclass(eq=False, slots=True)
 class ElmanState(LayerState):
+    """The fast Elman backends' state: the layer's buffers plus the nonlinearity and the tanh route."""
+
     nonlinearity: str = "tanh"
     tanh_by_exp: bool = False  # float64 tanh as 2 / (1 + e^{−2a}) − 1
     kern: object = None  # the compiled kernels (fused backends)

@@ -28,6 +28,10 @@ Array = np.ndarray
 
 @dataclass(eq=False, slots=True)
 class GRUState(LayerState):
+    """The fast GRU backends' state: the layer's buffers plus the recurrent projection Q of every step, scratch and
+    backward factors.
+    """
+
     Q: Array | None = None  # the recurrent projection of every step (T, B, 3H), n block −2·q_n
     tmp: Array | None = None  # (B, H) scratch
     b_hn: Array | None = None  # −2·b_hn, or None without bias

@@ -98,6 +98,15 @@ class Buffered:
     def forward(self, cell: Any, xs: Array, h0: Array | None, c0: Array | None, W_ih: Array, W_hh: Array,
                 b_ih: Array | None, b_hh: Array | None, mask: Array | None,
                 workspace: Workspace | None) -> tuple[Array, Array, Array | None, LayerState]:
+        """One layer, one direction: P = X W_inᵀ + b_in in one GEMM, then the recurrence ``step`` by step.
+
+        Returns (out, h_T, c_T, state). ``out`` and the final states are read-only views of the state's
+        buffers (backward reads them); with a ``mask`` the outputs past each length are zero and finished
+        sequences keep their state.
+
+        Shapes: xs (T, B, I), h0/c0 (B, H) or None, W_ih (G·H, I), W_hh (G·H, H), b_* (G·H,) or None,
+        mask (T, B, 1) or None -> out (T, B, H), h_T (B, H), c_T (B, H) or None
+        """
         T, B, I = xs.shape
         dt = xs.dtype
         if W_ih.dtype != dt or W_hh.dtype != dt:
@@ -252,6 +261,9 @@ class Buffered:
 
     # -- what a cell's backend provides ---------------------------------------
     def prepare(self, S: LayerState, cell: Any) -> None:  # pragma: no cover - abstract
+        """Once per forward, before P exists: set ``S.W_in`` / ``S.b_in`` (the input GEMM's weight and bias,
+        gate rows possibly pre-scaled) and the step's scratch buffers.
+        """
         raise NotImplementedError
 
     def uses_exp(self, S: LayerState) -> bool:
@@ -260,21 +272,39 @@ class Buffered:
         return True
 
     def step(self, t: int, S: LayerState) -> None:  # pragma: no cover - abstract
+        """Step t of the recurrence: read P[t], H[t] (and C[t]); write H[t+1] (and C[t+1]).
+
+        P[t] may be overwritten with what backward needs (e.g. the activated gates).
+        """
         raise NotImplementedError
 
     def prepare_backward(self, S: LayerState) -> None:  # pragma: no cover - abstract
+        """Once per backward call: allocate ``S.dP``, ``S.dQ`` and the scratch of ``step_back``."""
         raise NotImplementedError
 
     def factors(self, S: LayerState, t0: int, t1: int) -> None:
         """Nothing to form ahead (fused backends compute everything in their step)."""
 
     def step_back(self, t: int, g: Array, dc: Array | None, S: LayerState):  # pragma: no cover - abstract
+        """Step t backwards: from g = ∂L/∂h_t and dc = ∂L/∂c_t (totals) write S.dP[t], S.dQ[t].
+
+        Returns (∂L/∂h_{t−1}, ∂L/∂c_{t−1}) (the latter None without a cell state); never writes into ``g``
+        or ``dc`` and never returns arrays aliasing them.
+
+        Shapes: g, dc (B, H) -> (B, H), (B, H) or None
+        """
         raise NotImplementedError
 
     def forward_loop(self, S: LayerState) -> None:  # pragma: no cover - compiled backends only
+        """Every forward step in one compiled call (whole-sequence backends; unmasked layers only)."""
         raise NotImplementedError
 
     def backward_loop(self, S: LayerState, dout, dh, dc):  # pragma: no cover - fused backends only
+        """Every backward step in one loop the backend owns (fused and whole-sequence backends, unmasked).
+
+        ``dout`` (T, B, H) or None is ∂L/∂out, ``dh``/``dc`` the gradients reaching the last state;
+        returns ∂L/∂h_0 and ∂L/∂c_0 (None without a cell state).
+        """
         raise NotImplementedError
 
 

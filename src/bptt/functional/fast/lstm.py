@@ -31,6 +31,8 @@ Array = np.ndarray
 
 @dataclass(eq=False, slots=True)
 class LSTMState(LayerState):
+    """The fast LSTM backends' state: the layer's buffers plus tanh(c_t) of every step, scratch and backward factors."""
+
     TC: Array | None = None  # tanh(c_t) of every step (T, B, H)
     q: Array | None = None  # (B, 4H): the step GEMM's output
     tmp: Array | None = None  # (B, H) scratch

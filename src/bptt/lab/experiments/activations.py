@@ -95,6 +95,10 @@ def _rnn_run(act: str, seed: int, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ...data import make_spirals
 
     cfg = budget_config(BUDGETS, budget, overrides)
@@ -160,6 +164,7 @@ def _mean_curve(res: ExperimentResult, name: str, **where) -> tuple[list, np.nda
 
 
 def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..i18n import tr, value
     from ..plotting import log_axis, new_figure, save
 
@@ -225,6 +230,7 @@ def _ranked(rows: list[dict], m: str, s: str, lower_is_better: bool) -> tuple[di
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     from ..i18n import tr, value
 
     def C(key: str, **kw) -> str:

@@ -46,12 +46,15 @@ class ExperimentResult:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def module(self):
+        """The experiment's module (its TITLE, SETUP, plot and conclude)."""
         return get_experiment(self.name)
 
     def title(self, lang: str = "en") -> str:
+        """The experiment's title in ``lang``."""
         return self.module().TITLE[lang]
 
     def setup(self, lang: str = "en") -> str:
+        """What the experiment does, in ``lang``."""
         return self.module().SETUP[lang]
 
     def bullets(self, lang: str = "en") -> list[str]:
@@ -76,9 +79,11 @@ class ExperimentResult:
         return out
 
     def curves_named(self, name: str) -> list[dict[str, Any]]:
+        """The curves called ``name``, one per configuration."""
         return [c for c in self.curves if c["name"] == name]
 
     def to_json(self) -> dict[str, Any]:
+        """The result as JSON-able dicts and lists (NaN/inf as None)."""
         return {
             "name": self.name, "budget": self.budget, "seed": self.seed, "columns": self.columns,
             "rows": _jsonable(self.rows), "curves": _jsonable(self.curves),
@@ -87,6 +92,7 @@ class ExperimentResult:
         }
 
     def dumps(self) -> str:
+        """The result as a strict JSON string."""
         return json.dumps(self.to_json(), allow_nan=False)
 
 
@@ -123,6 +129,7 @@ _REPORTER: Callable[[str, int, int], None] | None = None
 
 
 def set_reporter(fn: Callable[[str, int, int], None] | None) -> None:
+    """Send progress to ``fn(name, done, total)`` (None: no progress reports)."""
     global _REPORTER
     _REPORTER = fn
 

@@ -61,6 +61,10 @@ def _one(bs: int, seed: int, train, val, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ...data import make_moons
 
     cfg = budget_config(BUDGETS, budget, overrides)
@@ -110,6 +114,7 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
 
 
 def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..i18n import tr
     from ..plotting import legend, log_axis, new_figure, save
 
@@ -134,6 +139,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     from ..i18n import plural, tr
 
     def C(key: str, **kw) -> str:

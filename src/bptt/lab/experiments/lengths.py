@@ -49,6 +49,10 @@ def _inputs(mode: str, x: np.ndarray, lengths: np.ndarray):
 
 
 def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides: Any) -> ExperimentResult:
+    """Run the experiment at ``budget`` ("tiny", "quick" or "full"; ``overrides`` change single settings).
+
+    Seeds are derived from ``seed``; returns the table rows, curves and arrays as an ExperimentResult.
+    """
     from ..models import SequenceModel
     from ..tasks import variable_mean
     from ..training import make_optimizer, train_steps
@@ -114,6 +118,7 @@ def _mse(res: ExperimentResult, cell: str, tr: str, ev: str) -> float:
 
 
 def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..i18n import tr, value
     from ..plotting import log_axis, new_figure, save
 
@@ -154,6 +159,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     from ..i18n import tr
 
     def C(key: str, **kw) -> str:

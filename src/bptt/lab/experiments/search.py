@@ -156,6 +156,7 @@ def _collect(res: ExperimentResult, study, name: str, seed: int, optuna) -> dict
 
 
 def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..i18n import tr, value
     from ..plotting import log_axis, new_figure, save
 
@@ -203,6 +204,7 @@ def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Pa
 
 
 def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
+    """The conclusion read off ``res``'s numbers, as sentences in ``lang`` ("en" or "es")."""
     from ..i18n import tr, value
 
     def C(key: str, **kw) -> str:

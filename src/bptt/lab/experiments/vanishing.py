@@ -333,6 +333,7 @@ def _rows(res: ExperimentResult, **where) -> list[dict]:
 
 
 def plot(res: ExperimentResult, outdir: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the experiment's figures from ``res`` into ``outdir``; returns the paths of the PNG files."""
     from ..i18n import tr
     from ..plotting import legend, new_figure, save
 
@@ -544,4 +545,5 @@ def _conclude_learning(res: ExperimentResult, lang: str) -> list[str]:
 
 
 def pct(x: float) -> str:
+    """A fraction as a whole percentage (0.25 -> '25 %')."""
     return f"{100 * x:.0f} %"
