@@ -80,6 +80,7 @@ class LeakyReLU(_Elementwise):
         return y
 
     def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        """∂L/∂x = dy where x > 0, negative_slope · dy elsewhere. Shapes: dy (*) -> dx (*)."""
         shape = _require_cache(self, self._shape)
         check_array("grad_output", dy, dtype=self.dtype, shape=shape)
         _consume(self, retain_graph)

@@ -50,6 +50,7 @@ class Sequential(Module):
         return x
 
     def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        """∂L/∂x = f_1'ᵀ(… f_n'ᵀ(dy)): each child's ``backward`` in reverse order; returns ∂L/∂x."""
         paired = getattr(self, "_paired", None)
         if paired is None:
             raise RuntimeError("Sequential.backward: called before forward (no cached activations)")

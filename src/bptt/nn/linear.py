@@ -53,6 +53,10 @@ class Linear(Module):
         return y
 
     def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        """∂L/∂x = dy W; adds ∂L/∂W = Σ dyᵀ x and ∂L/∂b = Σ dy (over all leading axes) into the grads.
+
+        Shapes: dy (*, out_features) -> dx (*, in_features)
+        """
         cache = _require_cache(self, self._cache)
         check_array("grad_output", dy, dtype=self.dtype, shape=cache[0].shape[:-1] + (self.out_features,))
         _consume(self, retain_graph)

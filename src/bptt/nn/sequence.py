@@ -72,6 +72,11 @@ class Embedding(Module):
         return self._params["weight"].data[ids]
 
     def backward(self, dy: Array, retain_graph: bool = False) -> None:
+        """Adds ∂L/∂W[i] = Σ over the positions holding id i of dy into the weight's grad; returns None (ids have no
+        gradient).
+
+        Shapes: dy (*, embedding_dim)
+        """
         ids = _require_cache(self, self._ids)
         check_array("grad_output", dy, dtype=self.dtype, shape=ids.shape + (self.embedding_dim,))
         _consume(self, retain_graph)  # one backward per forward, as torch
@@ -104,6 +109,7 @@ class Flatten(Module):
         return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:]) if x.ndim else x.reshape(1)
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy reshaped back to the input's shape."""
         return dy.reshape(_require_cache(self, self._shape))
 
     def extra_repr(self) -> str:
@@ -132,6 +138,7 @@ class Unflatten(Module):
         return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy reshaped back to the input's shape."""
         return dy.reshape(_require_cache(self, self._shape))
 
 
@@ -149,6 +156,7 @@ class Transpose(Module):
         return np.ascontiguousarray(np.swapaxes(x, a, b))
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x = dy with the same two axes swapped back."""
         n = _require_cache(self, self._ndim)
         return np.ascontiguousarray(np.swapaxes(dy, self.dim0 % n, self.dim1 % n))
 
@@ -181,6 +189,10 @@ class HiddenState(Module):
         return h[-1]
 
     def backward(self, dy: Array) -> Array:
+        """∂L/∂x from dy = ∂L/∂h_n[−1]: BPTT through the wrapped layer with no gradient on its outputs.
+
+        Shapes: dy (B, H) -> dx like the input
+        """
         shape = _require_cache(self, self._state_shape)
         rnn = self._modules["rnn"]
         dh_n = np.zeros(shape, dtype=self.dtype)

@@ -22,10 +22,12 @@ class History:
         self.info: dict[str, Any] = {}
 
     def to_dict(self) -> dict[str, Any]:
+        """``{'info', 'epochs', 'steps'}``: the history as plain lists and dicts."""
         return {"info": self.info, "epochs": self.epochs, "steps": self.steps}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "History":
+        """The History written by :meth:`to_dict` (missing keys are empty)."""
         ok = isinstance(d, dict) and isinstance(d.get("info", {}), dict) and all(
             isinstance(d.get(k, []), list) and all(isinstance(r, dict) for r in d.get(k, [])) for k in ("steps", "epochs"))
         if not ok:
@@ -35,14 +37,16 @@ class History:
         return h
 
     def to_json_string(self) -> str:
-        # NaN/inf are written as null so the file stays strict JSON
+        """The history as strict JSON (NaN and ±inf written as null)."""
         return json.dumps(_clean(self.to_dict()), allow_nan=False)
 
     @classmethod
     def from_json_string(cls, s: str) -> "History":
+        """The History written by :meth:`to_json_string`."""
         return cls.from_dict(json.loads(s))
 
     def last(self, key: str, default: Any = None) -> Any:
+        """The last epoch's value of ``key`` that is not None, or ``default``."""
         for row in reversed(self.epochs):
             if row.get(key) is not None:
                 return row[key]

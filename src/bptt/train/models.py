@@ -67,6 +67,7 @@ class SequenceNet(Module):
         self._ctx: Any = None
 
     def config(self) -> dict[str, Any]:
+        """The constructor settings as a JSON-able dict (stored in checkpoints)."""
         r = self._modules["rnn"]
         return {"model": "sequence", "cell": self.cell, "input_size": r.input_size, "hidden_size": r.hidden_size,
                 "output_size": self._modules["head"].out_features, "readout": self.readout,
@@ -86,6 +87,12 @@ class SequenceNet(Module):
         return head(out[last, np.arange(B)])
 
     def backward(self, dy: Array, retain_graph: bool = False) -> Array:
+        """∂L/∂x from ∂L/∂y: through the head, then BPTT through the recurrent layers.
+
+        With ``readout="last"`` the gradient enters each sequence at its last valid step only.
+
+        Shapes: dy (B, T, out) for readout "all", (B, out) for "last" -> dx (B, T, input_size)
+        """
         T, B, last = _require_cache(self, self._ctx)
         rnn, head = self._modules["rnn"], self._modules["head"]
         _consume(self, retain_graph)
@@ -130,6 +137,7 @@ class CharRNN(Module):
         self._T = None
 
     def config(self) -> dict[str, Any]:
+        """The constructor settings as a JSON-able dict (stored in checkpoints)."""
         r = self._modules["rnn"]
         return {"model": "charlm", "vocab_size": self.vocab_size, "hidden_size": r.hidden_size, "cell": self.cell,
                 "num_layers": r.num_layers, "embedding_dim": self.embedding_dim, "dropout": r.dropout,
@@ -137,11 +145,16 @@ class CharRNN(Module):
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "CharRNN":
+        """The model described by :meth:`config` (fresh weights; load a state_dict for the trained ones)."""
         return cls(int(cfg["vocab_size"]), int(cfg["hidden_size"]), cfg["cell"], int(cfg["num_layers"]),
                    None if cfg.get("embedding_dim") is None else int(cfg["embedding_dim"]),
                    float(cfg.get("dropout", 0.0)), as_dtype(cfg.get("dtype", "float32")))
 
     def init_state(self, batch_size: int) -> Any:
+        """Zero initial state for ``batch_size`` streams: h0, or (h0, c0) for an LSTM.
+
+        Shapes: -> (num_layers, batch_size, hidden_size) each
+        """
         r = self._modules["rnn"]
         h = np.zeros((r.num_layers, batch_size, r.hidden_size), dtype=self.dtype)
         return (h, h.copy()) if isinstance(r, LSTM) else h
@@ -158,6 +171,12 @@ class CharRNN(Module):
         return self._modules["head"](out), state
 
     def backward(self, dlogits: Array, dstate: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate ∂L/∂logits (and ∂L/∂final state) into the parameters' grads.
+
+        The one-hot input's gradient is not computed (it is data); with an embedding it reaches the embedding.
+
+        Shapes: dlogits (T, B, vocab_size)
+        """
         _require_cache(self, self._T)
         _consume(self, retain_graph)
         dout = self._modules["head"].backward(dlogits, retain_graph=retain_graph)
