@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import DIVERGED, HANGUP
+from ..functional import cells
 from .options import finite_float, nonnegative_int
 
 MLP_TASKS = ("blobs", "xor", "moons", "spirals")
@@ -78,7 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--max-chars", type=int, default=300_000, help="charlm: use at most this many characters of the corpus")
     g.add_argument("--seq-len", type=int, default=64, help="charlm: truncated-BPTT length (characters per chunk)")
     m = p.add_argument_group("model")
-    m.add_argument("--cell", choices=["rnn", "rnn-relu", "lstm", "gru"], default="lstm", help="recurrent cell (sequence tasks, charlm)")
+    m.add_argument("--cell", choices=("rnn",) + cells.names(), default="lstm",
+                   help="recurrent cell, a kind of bptt.functional.cells (sequence tasks, charlm)")
     m.add_argument("--hidden", type=int, default=None, help="hidden size")
     m.add_argument("--layers", type=int, default=None, help="hidden layers (MLP, default 2) or stacked recurrent layers (default 1)")
     m.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu", "leaky_relu"], help="MLP hidden activation")

@@ -18,24 +18,20 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_choice
+from ..functional import cells
 
-CELL_KINDS = ("rnn-tanh", "rnn-sigmoid", "rnn-relu", "lstm", "gru")
-_TRAIN_CELL = {"rnn-tanh": "rnn", "rnn-sigmoid": "rnn", "rnn-relu": "rnn-relu", "lstm": "lstm", "gru": "gru"}
+CELL_KINDS = cells.names(jacobians=True)  # the lab's cells: those whose Jacobians its gradient study reads
 
 
 def SequenceModel(kind: str, input_size: int, hidden_size: int, output_size: int, readout: str = "last",
                   dtype: Any = np.float64, seed: Any = None, forget_bias: float | None = None):
     """A ``SequenceNet`` for "rnn-tanh" | "rnn-sigmoid" | "rnn-relu" | "lstm" | "gru" (torch's init)."""
-    from ..nn import RNN
     from ..train.models import SequenceNet
 
     check_choice("cell", kind, CELL_KINDS)
-    net = SequenceNet(_TRAIN_CELL[kind], input_size, hidden_size, output_size, readout=readout, dtype=dtype, seed=seed)
-    if kind == "rnn-sigmoid":
-        net.add_module("rnn", RNN(input_size, hidden_size, nonlinearity="sigmoid", dtype=dtype,
-                                  seed=np.random.default_rng(seed).integers(2**31)))
+    net = SequenceNet(kind, input_size, hidden_size, output_size, readout=readout, dtype=dtype, seed=seed)
     if forget_bias is not None:
-        if kind != "lstm":
+        if not cells.get(kind).has_cell_state:
             raise ValueError(f"forget_bias: only for the LSTM, got cell={kind!r}")
         H = hidden_size
         net.rnn._params["bias_ih_l0"].data[H:2 * H] = forget_bias  # effective forget bias b_ih + b_hh = forget_bias

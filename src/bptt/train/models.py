@@ -19,24 +19,22 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_dtype, check_array, check_choice, check_positive_int
-from ..nn import GRU, LSTM, RNN, Linear, Module
+from ..functional import cells as _cells
+from ..nn import Linear, Module
 from ..nn.linear import _require_cache
 from ..nn.module import _consume
 from ..nn.recurrent import RNNBase
 from ..nn.sequence import Embedding  # public as bptt.nn.Embedding; kept importable from here
 
 Array = np.ndarray
-CELLS = ("rnn", "rnn-relu", "lstm", "gru")
+CELLS = ("rnn",) + _cells.names()  # every kind of the registry; "rnn" is "rnn-tanh", as in torch
 
 
 def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
                    dtype: Any = np.float32, seed: Any = None) -> RNNBase:
-    """"rnn" (tanh) | "rnn-relu" | "lstm" | "gru" with torch's layout and init."""
-    check_choice("cell", cell, CELLS)
-    kw = dict(num_layers=num_layers, dropout=dropout, dtype=dtype, seed=seed)
-    if cell.startswith("rnn"):
-        return RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn-relu" else "tanh", **kw)
-    return (LSTM if cell == "lstm" else GRU)(input_size, hidden_size, **kw)
+    """The module of a registry cell kind ("rnn" (tanh), "rnn-relu", "lstm", "gru", …) with torch's layout and init."""
+    kind = _cells.get(check_choice("cell", cell, CELLS))
+    return kind.module(input_size, hidden_size, num_layers=num_layers, dropout=dropout, dtype=dtype, seed=seed)
 
 
 def detach_state(state: Any) -> Any:
@@ -157,7 +155,7 @@ class CharRNN(Module):
         """
         r = self._modules["rnn"]
         h = np.zeros((r.num_layers, batch_size, r.hidden_size), dtype=self.dtype)
-        return (h, h.copy()) if isinstance(r, LSTM) else h
+        return (h, h.copy()) if r.cell.has_cell_state else h
 
     def forward(self, ids: Array, state: Any = None) -> tuple[Array, Any]:
         ids = np.asarray(ids)
@@ -187,11 +185,8 @@ class CharRNN(Module):
             self._modules["embed"].backward(dx, retain_graph=retain_graph)
 
 
-_GATES = {"rnn": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}
-
-
 def _recurrent_shapes(prefix: str, cell: str, input_size: int, hidden: int, layers: int) -> dict[str, tuple[int, ...]]:
-    G = _GATES[check_choice("cell", cell, CELLS)]
+    G = _cells.get(check_choice("cell", cell, CELLS)).gates
     out = {}
     for k in range(layers):
         out[f"{prefix}weight_ih_l{k}"] = (G * hidden, input_size if k == 0 else hidden)
