@@ -210,24 +210,19 @@ class Buffered:
                     dh, dc = step(t, dh, dc, S)
                 return dh, dc, dh_steps
             gbuf = np.empty((B, H), dtype=dtype)
-            if mask is None:
-                for t in self.backward_steps(S):
-                    g = dh_steps[t] if keep_dh else gbuf
-                    if dout is None:
-                        np.copyto(g, dh)
-                    else:
-                        np.add(dh, dout[t], out=g)
-                    dh, dc = step(t, g, dc, S)
-                return dh, dc, dh_steps
-            frozen = mask == 0
-            gm = np.empty((B, H), dtype=dtype)
-            dcm = np.empty((B, H), dtype=dtype) if dc is not None else None
+            if mask is not None:
+                frozen = mask == 0
+                gm = np.empty((B, H), dtype=dtype)
+                dcm = np.empty((B, H), dtype=dtype) if dc is not None else None
             for t in self.backward_steps(S):
-                g = dh_steps[t] if keep_dh else gbuf
+                g = dh_steps[t] if keep_dh else gbuf  # ∂L/∂h_t: from step t+1 and from out_t
                 if dout is None:
                     np.copyto(g, dh)
                 else:
                     np.add(dh, dout[t], out=g)
+                if mask is None:
+                    dh, dc = step(t, g, dc, S)
+                    continue
                 # A finished sequence's step is the identity on (h, c): its gradient passes through.
                 np.multiply(g, mask[t], out=gm)
                 if dc is not None:
