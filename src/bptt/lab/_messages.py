@@ -265,14 +265,13 @@ _VANISHING: dict[str, tuple[str, str]] = {
     "vanishing.c.literature_disagrees": (
         "{task}, T = {T}: {cells} did not clearly learn in {steps} steps ({acc}; chance {chance}), unlike the "
         "literature ({ref}). Why: {why}",
-        "{task}, T = {T}: {cells} no aprendió claramente en {steps} pasos ({acc}; azar {chance}), a diferencia de la "
+        "{task}, T = {T}: {cells}, sin aprendizaje claro en {steps} pasos ({acc}; azar {chance}), a diferencia de la "
         "literatura ({ref}). Por qué: {why}"),
     "vanishing.ref.adding": ("LSTM solves the adding problem at T ≥ 100, Hochreiter & Schmidhuber 1997",
                              "la LSTM resuelve el problema de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997"),
-    "vanishing.ref.copy": ("LSTM recalls symbols across delays of 100 steps and more, Hochreiter & Schmidhuber 1997, "
-                           "after many more updates",
-                           "la LSTM recuerda símbolos a través de demoras de 100 pasos o más, Hochreiter y "
-                           "Schmidhuber 1997, tras muchas más actualizaciones"),
+    "vanishing.ref.copy": ("LSTM recalls across delays ≥ 100 with long training, Hochreiter & Schmidhuber 1997",
+                           "la LSTM recuerda a través de demoras ≥ 100 con un entrenamiento largo, Hochreiter y "
+                           "Schmidhuber 1997"),
     "vanishing.why.short": (
         "at long T a gated cell first sits on a plateau (the answer without memory) that lasts longer than this budget "
         "(accuracy {a0} at step {s0}, {a1} at the end); --budget full trains {full} steps.",
@@ -286,10 +285,10 @@ _VANISHING: dict[str, tuple[str, str]] = {
         "pasa primero mucho tiempo en la meseta sin memoria (el símbolo más frecuente); aún subía cuando se acabó "
         "el presupuesto (precisión {a0} en el paso {s0}, {a1} al final): le faltan pasos, no otra celda."),
     "vanishing.why.flat": (
-        "its accuracy stayed flat ({a0} at step {s0}, {a1} at the end): within this budget the gradient through "
-        "the whole delay did not find the stored information; the literature trains for far more updates.",
-        "su precisión no se movió ({a0} en el paso {s0}, {a1} al final): en este presupuesto el gradiente a través de "
-        "toda la demora no encontró la información guardada; la literatura entrena con muchas más actualizaciones."),
+        "the accuracy barely moved in the second half ({a0} at step {s0}, {a1} at the end): the gradient through the "
+        "whole delay finds the stored symbols only after far more updates.",
+        "la precisión apenas se movió en la segunda mitad ({a0} en el paso {s0}, {a1} al final): el gradiente a través "
+        "de toda la demora encuentra los símbolos guardados solo tras muchas más actualizaciones."),
     "vanishing.c.trained": (
         "After training (adding problem, T = {T}): log10 ‖∂ŷ/∂s_1‖/‖∂ŷ/∂s_T‖, how much the prediction still depends "
         "on step 1, is {items}.",

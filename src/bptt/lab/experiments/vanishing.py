@@ -65,6 +65,11 @@ def scale_to_radius(W: np.ndarray, rho: float) -> np.ndarray:
 #   batch 32, 1000 steps, seeds 7, 108, 209 (the budgets' setting): LSTM 0.003: 39 %, 18 %, 8 %;
 #                                        0.01: 49 %, 74 %, 49 %
 # so 0.01 for every cell at batch 32 (the LSTM's plateau is shorter with more, smaller steps).
+# Checked at the full budget, T = 100 (4000 steps, batch 32, clip 5, forget bias 1, seeds 7, 108, 209):
+#   adding: LSTM 99.9 %, 99.1 %, 99.6 % (it leaves the plateau between steps 500 and 1500); GRU 99.8 %, 100 %,
+#           99.7 %; tanh RNN 8.3 %, 8.6 %, 8.9 % (chance 8.6 %) — as in the literature, no other rate needed.
+#   copy (seeds 7, 108 only, ~10 min a run): LSTM 19 %, 12 %; GRU 22 %; tanh RNN 12 % (chance 12.5 %) — the gated
+#           cells are at or barely above chance after 4000 steps; the report says so (literature_disagrees).
 TRAIN_LR = {"rnn-tanh": 0.01, "rnn-sigmoid": 0.01, "rnn-relu": 0.01, "lstm": 0.01, "gru": 0.01}
 
 FORGET_BIAS = 1.0  # the LSTM's forget-gate bias, in the gradient study as in training
@@ -558,7 +563,7 @@ def _disagreement(res: ExperimentResult, lang: str, task: str, T: int, failed: l
     if steps < BUDGETS["full"]["train_steps"]:
         why = "short"
     else:
-        why = "long" if a1 > a0 + 0.01 else "flat"
+        why = "long" if a1 > a0 + 0.02 else "flat"  # "still climbing" only for 2 points or more in the second half
     acc = ", ".join(f"{c} {pm(rows[c]['accuracy_mean'], rows[c]['accuracy_std'], pct=True)}" for c in failed)
     return tr(lang, "vanishing.c.literature_disagrees", task=tr(lang, f"val.{task}"), T=T, cells=", ".join(failed),
               steps=steps, acc=acc, chance=pct(rows[failed[0]]["chance_accuracy"]),
