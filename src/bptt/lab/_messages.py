@@ -778,6 +778,11 @@ _COSTS: dict[str, tuple[str, str]] = {
     "costs.c.rtrl_stopped": ("RTRL was stopped at T = {T}: each step costs O(H²·P), so longer runs take too long.",
                              "RTRL se detuvo en T = {T}: cada paso cuesta O(H²·P), así que más pasos tardan "
                              "demasiado."),
+    "costs.c.hidden": (
+        "Time per step (T = {T}) from H = {h0} to H = {h1}: RTRL {r0} → {r1} ms, full BPTT {f0} → {f1} ms; "
+        "log–log slope from H = {ha} to {h1}: RTRL {sr} (H²·P ∝ H⁴ predicts 4), full BPTT {sf}.",
+        "Tiempo por paso (T = {T}) de H = {h0} a H = {h1}: RTRL {r0} → {r1} ms, BPTT completo {f0} → {f1} ms; "
+        "pendiente log–log de H = {ha} a {h1}: RTRL {sr} (H²·P ∝ H⁴ predice 4), BPTT completo {sf}."),
     "costs.c.exact": (
         "Checkpointed BPTT and RTRL give full BPTT's gradient: largest relative difference {c} and {r} (rounding); "
         "truncation (k = {kt}) is off by {t} at T = {T}.",
@@ -817,6 +822,9 @@ _COSTS: dict[str, tuple[str, str]] = {
     "lbl.costs_memory_title": ("peak memory against T ({cell}, H = {H})", "memoria pico frente a T ({cell}, H = {H})"),
     "lbl.costs_rtrl_stopped": ("RTRL stopped at T = {T}\n(O(H²·P) per step, H = {H})",
                                "RTRL detenido en T = {T}\n(O(H²·P) por paso, H = {H})"),
+    "lbl.costs_H": ("hidden size H", "tamaño oculto H"),
+    "lbl.costs_ms_per_step": ("time per step (ms)", "tiempo por paso (ms)"),
+    "lbl.costs_hidden_title": ("time per step against H (T = {T})", "tiempo por paso frente a H (T = {T})"),
     "lbl.costs_k": ("truncation length k", "longitud de truncado k"),
     "lbl.costs_cosine": ("cosine with the true gradient", "coseno con el gradiente verdadero"),
     "lbl.costs_relative_error": ("relative error ‖g_k − g‖ / ‖g‖", "error relativo ‖g_k − g‖ / ‖g‖"),
@@ -825,16 +833,20 @@ _COSTS: dict[str, tuple[str, str]] = {
     "lbl.costs_cpu": ("CPU time of training (s)", "tiempo de CPU del entrenamiento (s)"),
     "lbl.costs_train_title": ("delayed echo, delay {d}, {n} seeds", "eco retardado, demora {d}, {n} semillas"),
     "fig.costs_scaling": (
-        "Time (left) and peak memory (right) of one gradient against the sequence length, both axes logarithmic. "
+        "Time (left) and peak memory (middle) of one gradient against the sequence length, and time per step "
+        "against the hidden size (right), all axes logarithmic. "
         "Full BPTT's memory grows in proportion to T; checkpointing keeps the same slope at a lower level (the "
-        "outputs are still kept) for about one extra forward of time; RTRL's time per step is far higher, which is "
-        "why its line stops early.",
-        "Tiempo (izquierda) y memoria pico (derecha) de un gradiente frente a la longitud de la secuencia, ambos ejes "
-        "logarítmicos. La memoria del BPTT completo crece en proporción a T; los puntos de control mantienen la "
+        "outputs are still kept) for about one extra forward of time; RTRL's time per step is far higher (its line stops where the caption "
+        "beside it says, when longer runs would take too long), and it grows much faster with H than BPTT's.",
+        "Tiempo (izquierda) y memoria pico (centro) de un gradiente frente a la longitud de la secuencia, y tiempo "
+        "por paso frente al tamaño oculto (derecha), todos los ejes logarítmicos. La memoria del BPTT completo crece en proporción a T; los puntos de control mantienen la "
         "pendiente a un nivel más bajo (las salidas se siguen guardando) a cambio de una pasada hacia delante más; el "
-        "tiempo por paso de RTRL es mucho mayor, y por eso su línea termina antes."),
-    "alt.costs_scaling": ("Two log-log line plots, time and peak memory against T, one line per method.",
-                          "Dos gráficas de líneas log-log, tiempo y memoria pico frente a T, una línea por método."),
+        "tiempo por paso de RTRL es mucho mayor (su línea termina donde lo indica el rótulo junto a ella, cuando más "
+        "pasos tardarían demasiado), y crece con H mucho más deprisa que el del BPTT."),
+    "alt.costs_scaling": ("Three log-log line plots: time and peak memory against T, one line per method, and time "
+                          "per step against H for RTRL and full BPTT.",
+                          "Tres gráficas de líneas log-log: tiempo y memoria pico frente a T, una línea por método, y "
+                          "tiempo por paso frente a H para RTRL y BPTT completo."),
     "fig.costs_truncation": (
         "How far truncated BPTT's gradient is from the true one as the truncation length k grows (band: ± std over "
         "seeds). Left: the cosine, 1 when the direction is right; right: the relative error, the bias that does not "
@@ -857,6 +869,12 @@ _COSTS: dict[str, tuple[str, str]] = {
                            "Dos gráficas de líneas de la precisión de prueba, frente a los pasos vistos y frente al "
                            "tiempo de CPU, una línea por método."),
     "col.method": ("method", "método"),
+    "col.H": ("H", "H"),
+    "col.P": ("parameters P", "parámetros P"),
+    "col.seconds_per_step": ("seconds per step", "segundos por paso"),
+    "col.seconds_per_step_std": ("± std", "± desv."),
+    "table.hidden": ("Time per step against the hidden size", "Tiempo por paso frente al tamaño oculto"),
+    "progress.costs: hidden size": ("costs: hidden size", "costes: tamaño oculto"),
     "col.k": ("k", "k"),
     "col.seconds_std": ("± std", "± desv."),
     "col.peak_mib": ("peak memory (MiB)", "memoria pico (MiB)"),

@@ -37,15 +37,16 @@ MIB = 2.0 ** 20
 BUDGETS: dict[str, dict[str, Any]] = {
     "tiny": dict(cell="lstm", hidden=8, inputs=4, lengths=(10, 30, 100), rtrl_max_T=30, trunc_k=8, repeats=1,
                  err_T=40, err_ks=(1, 2, 4, 8, 16), train_cell="rnn-tanh", train_hidden=8, train_batch=8, delay=3,
-                 episode=30, train_steps=600, train_ks=(2, 6), lr=0.02, eval_every=4, seeds=3),
+                 episode=30, train_steps=600, train_ks=(2, 6), lr=0.02, eval_every=4, seeds=3,
+                 rtrl_hiddens=(4, 8), rtrl_T=20),
     "quick": dict(cell="lstm", hidden=8, inputs=4, lengths=(30, 100, 300, 1000, 3000), rtrl_max_T=1000, trunc_k=32,
                   repeats=3, err_T=300, err_ks=(1, 2, 4, 8, 16, 32, 64, 128), train_cell="rnn-tanh", train_hidden=16,
                   train_batch=8, delay=5, episode=50, train_steps=3000, train_ks=(4, 10), lr=0.01, eval_every=6,
-                  seeds=3),
+                  seeds=3, rtrl_hiddens=(4, 8, 16, 32), rtrl_T=50),
     "full": dict(cell="lstm", hidden=8, inputs=4, lengths=(100, 300, 1000, 3000, 10000), rtrl_max_T=10000,
                  trunc_k=32, repeats=3, err_T=1000, err_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
                  train_cell="rnn-tanh", train_hidden=16, train_batch=8, delay=8, episode=50, train_steps=10000,
-                 train_ks=(7, 16), lr=0.01, eval_every=10, seeds=5),
+                 train_ks=(7, 16), lr=0.01, eval_every=10, seeds=5, rtrl_hiddens=(4, 8, 16, 32, 48), rtrl_T=50),
 }
 
 
@@ -61,6 +62,7 @@ def run(budget: str = "quick", seed: int = 0, progress: bool = True, **overrides
     seeds = [seed + 17 * i for i in range(cfg["seeds"])]
     with single_thread_blas(), timer(res.meta):
         _cost_rows(res, cfg, seeds, progress)
+        _hidden_rows(res, cfg, seeds, progress)
         _truncation_rows(res, cfg, seeds, progress)
         _training_rows(res, cfg, seeds, progress)
     return res
@@ -93,6 +95,30 @@ def _cost_rows(res: ExperimentResult, cfg: dict, seeds: list[int], progress: boo
                              "grad_rel_error": max(r["grad_rel_error"] for r in rs)})
     res.tables["cost_runs"] = {"columns": ["T", "method", "seed", "seconds", "peak_bytes", "grad_rel_error"],
                                "rows": [{k: v for k, v in r.items() if k != "k"} for r in runs]}
+
+
+def _hidden_rows(res: ExperimentResult, cfg: dict, seeds: list[int], progress: bool) -> None:
+    """Time per step of RTRL and full BPTT against the hidden size H, at a fixed short T."""
+    from ...costs import measure
+    from ...functional import cells
+
+    T, I, H0 = cfg["rtrl_T"], cfg["inputs"], cfg["rtrl_hiddens"][0]
+    for m in ("full", "rtrl"):  # compile and warm up before anything is timed
+        measure(m, 4, cell=cfg["cell"], input_size=I, hidden_size=H0)
+    runs = []
+    jobs = [(s, H, m) for s in seeds for H in cfg["rtrl_hiddens"] for m in ("full", "rtrl")]
+    for s, H, m in progress_iter(jobs, len(jobs), "costs: hidden size", progress):
+        r = measure(m, T, cell=cfg["cell"], input_size=I, hidden_size=H, repeats=cfg["repeats"], seed=s)
+        runs.append({"H": H, "method": m, "seconds_per_step": r["seconds"] / T})
+    rows = []
+    G = cells.get(cfg["cell"]).gates
+    for H in cfg["rtrl_hiddens"]:
+        for m in ("full", "rtrl"):
+            sps, sd = mean_std(r["seconds_per_step"] for r in runs if r["H"] == H and r["method"] == m)
+            rows.append({"H": H, "P": G * H * (I + H + 2), "method": m, "T": T, "seeds": len(seeds),
+                         "seconds_per_step": sps, "seconds_per_step_std": sd})
+    res.tables["hidden"] = {"columns": ["H", "P", "method", "T", "seeds", "seconds_per_step",
+                                        "seconds_per_step_std"], "rows": rows}
 
 
 def _truncation_rows(res: ExperimentResult, cfg: dict, seeds: list[int], progress: bool) -> None:
@@ -209,7 +235,7 @@ def _plot_scaling(res: ExperimentResult, outdir: Path, lang: str) -> Path:
     from ..plotting import legend, log_axis, new_figure, save
 
     cfg = res.meta["config"]
-    fig, axes = new_figure(1, 2, width=11, height=4.2)
+    fig, axes = new_figure(1, 3, width=15, height=4.2)
     for m in METHODS:
         rs = [r for r in res.rows if r["method"] == m]
         k = {"checkpoint": "⌈√T⌉", "truncated": cfg["trunc_k"]}.get(m, "–")
@@ -226,9 +252,18 @@ def _plot_scaling(res: ExperimentResult, outdir: Path, lang: str) -> Path:
                 title=tr(lang, "lbl.costs_time_title"))
     axes[1].set(xlabel=tr(lang, "lbl.length_T"), ylabel=tr(lang, "lbl.costs_peak"),
                 title=tr(lang, "lbl.costs_memory_title", cell=cfg["cell"], H=cfg["hidden"]))
+    hid = res.tables["hidden"]["rows"]
+    for m in ("full", "rtrl"):
+        rs = [r for r in hid if r["method"] == m]
+        axes[2].errorbar([r["H"] for r in rs], [1e3 * r["seconds_per_step"] for r in rs], marker="o", capsize=3,
+                         yerr=[1e3 * np.nan_to_num(r["seconds_per_step_std"]) for r in rs], color=COLORS[m])
+    axes[2].set(xlabel=tr(lang, "lbl.costs_H"), ylabel=tr(lang, "lbl.costs_ms_per_step"),
+                title=tr(lang, "lbl.costs_hidden_title", T=hid[0]["T"]))
     for ax in axes:
         log_axis(ax, "x")
         log_axis(ax, "y")
+    axes[2].set_xticks([r["H"] for r in hid if r["method"] == "rtrl"], minor=False)
+    axes[2].set_xticks([], minor=True)  # only the H measured, no minor ticks between them
     legend(fig, axes[0], ncol=4)
     return save(fig, outdir / "costs_scaling.png")
 
@@ -322,8 +357,24 @@ def conclude(res: ExperimentResult, lang: str = "en") -> list[str]:
     err = lambda m: fmt_num(max(r["grad_rel_error"] for r in res.rows if r["method"] == m), 2)  # noqa: E731
     out.append(C("exact", c=err("checkpoint"), r=err("rtrl") if r_rows else "–", t=fmt_num(t["grad_rel_error"], 2),
                  kt=t["k"], T=T))
+    out.append(_conclude_hidden(res, lang))
     out += _conclude_truncation(res, lang) + _conclude_training(res, lang)
     return out
+
+
+def _conclude_hidden(res: ExperimentResult, lang: str) -> str:
+    from ..i18n import tr
+
+    hid = res.tables["hidden"]["rows"]
+    ms = lambda r: pm(1e3 * r["seconds_per_step"], 1e3 * r["seconds_per_step_std"])  # noqa: E731
+    kw = {"T": hid[0]["T"]}
+    for m, key in (("rtrl", "r"), ("full", "f")):
+        rs = [r for r in hid if r["method"] == m]
+        a, b = rs[-2], rs[-1]
+        kw.update({key + "0": ms(rs[0]), key + "1": ms(b), "s" + key: fmt_num(
+            math.log(b["seconds_per_step"] / a["seconds_per_step"]) / math.log(b["H"] / a["H"]), 2)})
+        kw.update(h0=rs[0]["H"], h1=b["H"], ha=a["H"])
+    return tr(lang, "costs.c.hidden", **kw)
 
 
 def _conclude_truncation(res: ExperimentResult, lang: str) -> list[str]:
