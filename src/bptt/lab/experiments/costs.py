@@ -6,6 +6,7 @@ Three measurements on the same methods (see :mod:`bptt.costs`, :mod:`bptt.tbptt`
                 full BPTT, checkpointed BPTT (k = ⌈√T⌉), truncated BPTT (a fixed k) and RTRL,
                 whose O(H²·P) per step stops it at ``rtrl_max_T``; the gradient error of each
                 against full BPTT (rounding for checkpoint and RTRL, the bias for truncation);
+                and the time per step of RTRL and full BPTT against H, at a short T;
     truncation  cosine and relative error of truncated BPTT's gradient against the true one as
                 k grows to T (:func:`bptt.tbptt.truncation_error`), random ∂L/∂h_t at every step;
     training    the delayed echo (y_t = x_{t−d}) learned from the same episodes by online RTRL
@@ -304,7 +305,7 @@ def _plot_training(res: ExperimentResult, outdir: Path, lang: str) -> Path:
             start = 1 if ax is axes[1] else 0  # CPU time 0 (before training) is off a log axis
             x, y, sd = (np.array(c[key])[start:] for key in ("x", "y", "y_std"))
             ax.plot(x, y, ls=ls, color=color, label=_method(lang, m, k))
-            ax.fill_between(x, y - sd, y + sd, alpha=0.2, color=color, lw=0)
+            ax.fill_between(x, np.clip(y - sd, 0, 1), np.clip(y + sd, 0, 1), alpha=0.2, color=color, lw=0)
         ax.axhline(0.5, color="gray", lw=0.8, ls="--")
         ax.text(0.98, 0.5, tr(lang, "lbl.chance"), transform=ax.get_yaxis_transform(), ha="right", va="bottom",
                 fontsize=8, color="gray")
