@@ -279,6 +279,8 @@ def test_vanishing_says_why_a_gated_cell_disagrees_with_the_literature():
     text = " ".join(_conclude_learning(_learning_result(4000, rising), "en"))
     # the middle evaluation (step 2000) and the last, as percentages; full budget: "more steps", not "--budget full"
     assert "copy task, T = 100: lstm did not clearly learn in 4000 steps (lstm 19 % ± 1 %; chance 12 %)" in text
+    # the copy task's LSTM stall is what Arjovsky et al. 2016 report too: no "unlike the literature" for it
+    assert "unlike the literature" not in text and "Arjovsky, Shah & Bengio 2016" in text
     assert "(accuracy 16 % at step 2000, 19 % at the end)" in text and "more steps" in text
     assert "--budget full" not in text and "gru" not in text.split("did not clearly learn")[0].split(":")[-1]
     flat = " ".join(_conclude_learning(_learning_result(4000, [0.125] * 8), "es"))

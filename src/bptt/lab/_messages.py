@@ -267,11 +267,18 @@ _VANISHING: dict[str, tuple[str, str]] = {
         "literature ({ref}). Why: {why}",
         "{task}, T = {T}: {cells}, sin aprendizaje claro en {steps} pasos ({acc}; azar {chance}), a diferencia de la "
         "literatura ({ref}). Por qué: {why}"),
+    "vanishing.c.literature_copy": (
+        "{task}, T = {T}: {cells} did not clearly learn in {steps} steps ({acc}; chance {chance}). The literature "
+        "reports the same for this task ({ref}). Why: {why}",
+        "{task}, T = {T}: {cells}, sin aprendizaje claro en {steps} pasos ({acc}; azar {chance}). La literatura "
+        "informa lo mismo para esta tarea ({ref}). Por qué: {why}"),
     "vanishing.ref.adding": ("LSTM solves the adding problem at T ≥ 100, Hochreiter & Schmidhuber 1997",
                              "la LSTM resuelve el problema de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997"),
-    "vanishing.ref.copy": ("LSTM recalls across delays ≥ 100 with long training, Hochreiter & Schmidhuber 1997",
-                           "la LSTM recuerda a través de demoras ≥ 100 con un entrenamiento largo, Hochreiter y "
-                           "Schmidhuber 1997"),
+    "vanishing.ref.copy": ("recalling 10 symbols after ≥ 100 blanks, LSTMs sit on the memoryless baseline for many "
+                           "thousands of updates: Arjovsky, Shah & Bengio 2016; Henaff, Szlam & LeCun 2016",
+                           "al recordar 10 símbolos tras ≥ 100 blancos, las LSTM se quedan en la línea base sin memoria "
+                           "durante muchos miles de actualizaciones: Arjovsky, Shah y Bengio 2016; Henaff, Szlam y "
+                           "LeCun 2016"),
     "vanishing.why.short": (
         "at long T a gated cell first sits on a plateau (the answer without memory) that lasts longer than this budget "
         "(accuracy {a0} at step {s0}, {a1} at the end); --budget full trains {full} steps.",

@@ -69,7 +69,7 @@ def scale_to_radius(W: np.ndarray, rho: float) -> np.ndarray:
 #   adding: LSTM 99.9 %, 99.1 %, 99.6 % (it leaves the plateau between steps 500 and 1500); GRU 99.8 %, 100 %,
 #           99.7 %; tanh RNN 8.3 %, 8.6 %, 8.9 % (chance 8.6 %) — as in the literature, no other rate needed.
 #   copy (seeds 7, 108 only, ~10 min a run): LSTM 19 %, 12 %; GRU 22 %; tanh RNN 12 % (chance 12.5 %) — the gated
-#           cells are at or barely above chance after 4000 steps; the report says so (literature_disagrees).
+#           cells are at or barely above chance after 4000 steps; the report says so, with the literature that reports the same stall (literature_copy).
 TRAIN_LR = {"rnn-tanh": 0.01, "rnn-sigmoid": 0.01, "rnn-relu": 0.01, "lstm": 0.01, "gru": 0.01}
 
 FORGET_BIAS = 1.0  # the LSTM's forget-gate bias, in the gradient study as in training
@@ -565,7 +565,9 @@ def _disagreement(res: ExperimentResult, lang: str, task: str, T: int, failed: l
     else:
         why = "long" if a1 > a0 + 0.02 else "flat"  # "still climbing" only for 2 points or more in the second half
     acc = ", ".join(f"{c} {pm(rows[c]['accuracy_mean'], rows[c]['accuracy_std'], pct=True)}" for c in failed)
-    return tr(lang, "vanishing.c.literature_disagrees", task=tr(lang, f"val.{task}"), T=T, cells=", ".join(failed),
+    # On the copy-memory task the literature's LSTMs stall too (the ref says where), so it is not a disagreement.
+    key = "vanishing.c.literature_copy" if task == "copy" else "vanishing.c.literature_disagrees"
+    return tr(lang, key, task=tr(lang, f"val.{task}"), T=T, cells=", ".join(failed),
               steps=steps, acc=acc, chance=pct(rows[failed[0]]["chance_accuracy"]),
               ref=tr(lang, f"vanishing.ref.{task}"),
               why=tr(lang, f"vanishing.why.{why}", a0=pct(a0), s0=x[i], a1=pct(a1),
