@@ -139,10 +139,10 @@ class ElmanWhole(ElmanFused):
     exp_tanh = False
 
     def forward_loop(self, S: ElmanState) -> None:
-        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity])
+        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity], kernels.step_gemm(S))
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity])
+        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity], kernels.step_gemm(S))
         return dh, None

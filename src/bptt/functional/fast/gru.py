@@ -186,11 +186,11 @@ class GRUWhole(GRUFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: GRUState) -> None:
-        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Q)
+        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Q, kernels.step_gemm(S))
 
     def backward_loop(self, S: GRUState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         buf = np.zeros((3, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Q, S.dP, S.dQ, S.W_hh, buf[0], buf[1:])
+        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Q, S.dP, S.dQ, S.W_hh, buf[0], buf[1:], kernels.step_gemm(S))
         return dh, None

@@ -191,11 +191,11 @@ class LSTMWhole(LSTMFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: LSTMState) -> None:
-        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q)
+        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q, kernels.step_gemm(S))
 
     def backward_loop(self, S: LSTMState, dout, dh, dc):
         dh, dc = kernels.state_grad(dh, S), kernels.state_grad(dc, S)
         zero, dc_prev = np.zeros((2, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev)
+        S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev, kernels.step_gemm(S))
         return dh, dc
