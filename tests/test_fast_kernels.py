@@ -16,12 +16,14 @@ numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bp
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256)])
+@pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256), (33, 256)])
 def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
+    from bptt.functional.fast import WHOLE_MAX_ELEMENTS
+
     cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
     tiny = B * H <= kernels.WHOLE_STEP_ELEMENTS
     _, cache = _run(cell, args, up)
-    assert cache.backend.name == ("whole" if tiny else "fused")
+    assert cache.backend.name == ("whole" if B * H <= WHOLE_MAX_ELEMENTS else "fused")
     assert cache.backend.own_backward_loop  # every size: the fused backward kernel sums the parts of ∂L/∂h_t
     _, cache = _run(cell, args, up, lengths=np.full(B, 2))  # lengths: the Python loop, whole-step kernel if tiny
     assert cache.backend.name == "fused" and cache.backend.whole_step == tiny
@@ -51,11 +53,14 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
 
 
 @pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64)])
-def test_elman_whole_sequence_loop_only_for_the_tiniest_fused_backward_at_every_size(kind, B, H, dtype):
+@pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64),
+                                       (33, 256, np.float32)])
+def test_elman_whole_sequence_loop_up_to_the_medium_size_fused_backward_beyond(kind, B, H, dtype):
+    from bptt.functional.fast import WHOLE_MAX_ELEMENTS
+
     cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=14)
     fast, cache = _run(cell, args, up)
-    assert cache.backend.name == ("whole" if B * H <= kernels.WHOLE_STEP_ELEMENTS else "fused")
+    assert cache.backend.name == ("whole" if B * H <= WHOLE_MAX_ELEMENTS else "fused")
     assert cache.backend.own_backward_loop  # larger layers: one kernel (dA = (dh + dout) ⊙ f') and the GEMM per step
     with kernels.disabled():
         ref, cache = _run(cell, args, up)
@@ -148,7 +153,7 @@ def test_float64_tanh_through_exp_only_without_avx512_tanh_and_from_256_elements
         for B, H, dtype, by_exp in ((16, 20, np.float64, not avx512_tanh), (16, 20, np.float32, False),
                                     (4, 20, np.float64, False)):
             cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=16)
-            _, cache = _run(cell, args, up)
+            _, cache = _run(cell, args, up, backend="fused")  # the route of the NumPy-exp steps
             assert cache.state.tanh_by_exp is by_exp, (kind, B, H, dtype)
 
 

@@ -11,8 +11,8 @@ The equations and the readable step pair are in :mod:`bptt.functional.rnn`.
   as σ(a) = ½·tanh(a/2) + ½ with the weights halved beforehand (exact).
 * :class:`ElmanFused` (numba): the same forward; a backward step is one kernel,
   ``dA_t = (dh + dout_t) ⊙ f'_t``, and the GEMM.
-* :class:`ElmanWhole` (numba, tiniest layers): every step of the forward and of the
-  backward in one compiled call.
+* :class:`ElmanWhole` (numba): every step of the forward and of the backward in one
+  compiled call, step GEMM (BLAS's, from compiled code) and activations included.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class ElmanFused(ElmanNumpy):
 
 
 class ElmanWhole(ElmanFused):
-    """Elman RNN with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """Elman RNN with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True

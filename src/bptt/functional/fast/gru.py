@@ -10,7 +10,7 @@
 * :class:`GRUFused` (numba): the arithmetic between GEMM and ``exp`` fused in
   :mod:`.kernels`; a backward step is one kernel (summing the recurrent part, the direct
   part g ⊙ z and dout_t) and the GEMM. ``whole_step``: the exp inside the kernel too.
-* :class:`GRUWhole` (numba, tiniest layers): every unmasked step in one compiled call.
+* :class:`GRUWhole` (numba): every unmasked step in one compiled call (step GEMM included).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class GRUFused(GRUNumpy):
 
 
 class GRUWhole(GRUFused):
-    """torch's GRU with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """torch's GRU with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True

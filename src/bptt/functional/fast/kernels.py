@@ -13,14 +13,16 @@ parts (the recurrent product, ∂L/∂out_t, and for the GRU the direct path g �
 and sum them, so a backward step is one kernel and the GEMM for the Elman RNN
 too (its f'(a) is formed for all steps before the loop): 1.00–1.05× more.
 
-Every ``exp`` stays a NumPy call (SIMD; numba's would be a scalar libm call),
-except for the tiniest layers (B·H ≤ :data:`WHOLE_STEP_ELEMENTS`, the course's
-networks). There the whole recurrence — every step, forward or backward, the
-small recurrent product included — is one compiled call (``*_forward_seq`` /
-``*_backward_seq``, also for the Elman RNN), and with ``lengths`` one call per
-step; the input GEMM before and the parameter GEMMs after stay NumPy. Measured
-at the course's size (B 1, T 3, H 2), whole module forward+backward: RNN
-49 → 40 µs, LSTM 66 → 53 µs, GRU 63 → 52 µs.
+In the two-kernel steps every ``exp`` stays a NumPy call. The whole-step
+kernels and the whole-sequence loops compute their activations themselves, with
+:func:`tanh` and :func:`sigmoid` below: plain arithmetic that LLVM vectorises
+(``np.exp`` / ``np.tanh`` inside numba are scalar libm calls). In the
+whole-sequence loops (``*_forward_seq`` / ``*_backward_seq``, Elman RNN too) the
+whole recurrence — every step, forward or backward, the recurrent product
+included (BLAS's gemm called from compiled code, or a plain loop for the
+tiniest) — is one compiled call; the input GEMM before and the parameter GEMMs
+after stay NumPy. With ``lengths`` the tiniest layers run one whole-step kernel
+call per step. Measured: benchmarks/README.md.
 
 The pure-NumPy cells are the reference implementation and always available.
 These kernels need ``numba`` (``pip install bptt[fast]``); without it, or with
@@ -42,8 +44,8 @@ from typing import Iterator
 
 import numpy as np
 
-# B·H up to which even the exp goes inside the kernel (one call per forward step): a scalar exp on
-# a handful of elements costs less than one more NumPy call.
+# B·H up to which a masked (``lengths``) forward step is one kernel, activations included, rather
+# than two kernels around NumPy's exp (the whole-sequence loops always compute their own).
 WHOLE_STEP_ELEMENTS = 64
 
 _state: dict = {"kernels": None, "tried": False, "off": os.environ.get("BPTT_KERNELS", "").lower() == "numpy"}
@@ -532,13 +534,14 @@ def step_gemm(S):
     return cblas_gemm(S.dtype)
 
 
-def has_step_product(B, H, dtype):
-    """Whether the whole-sequence loops can form the step product of a (B, H) layer in this process."""
+def has_step_product(B, H):
+    """Whether the whole-sequence loops form the step product of a (B, H) layer without a slow loop:
+    the plain loop where it is the faster one, else BLAS's gemm, found for float32 and float64."""
     if B * H <= MATMUL_LOOP_ELEMENTS or B <= MATMUL_LOOP_BATCH:
         return True
     from .blas import cblas_gemm
 
-    return cblas_gemm(dtype) is not None
+    return cblas_gemm(np.float32) is not None and cblas_gemm(np.float64) is not None
 
 
 # Compiled in this order, each against the compiled ones before it (a kernel calls the others by

@@ -12,7 +12,7 @@
   :mod:`.kernels` (same equations, no factors); a backward step is one kernel (which
   also sums dh and dout_t) and the GEMM. With ``whole_step`` (tiny layers) the exp
   goes inside the kernel too: one kernel per forward step.
-* :class:`LSTMWhole` (numba, tiniest layers): every unmasked step in one compiled call.
+* :class:`LSTMWhole` (numba): every unmasked step in one compiled call (step GEMM included).
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class LSTMFused(LSTMNumpy):
 
 
 class LSTMWhole(LSTMFused):
-    """LSTM with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """LSTM with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True
