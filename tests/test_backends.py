@@ -103,8 +103,10 @@ def test_select_reads_as_its_table():
         assert select(lstm, 1, 2, False).name == "whole"
         tiny_masked = select(lstm, 1, 2, True)
         assert tiny_masked.name == "fused" and tiny_masked.whole_step
-        big = select(lstm, 32, 256, False)
+        assert select(lstm, 32, 256, False).name == "whole"  # up to WHOLE_MAX_ELEMENTS (BLAS's gemm inside)
+        big = select(lstm, 64, 512, False)
         assert big.name == "fused" and not big.whole_step
+        assert select(lstm, 32, 256, True).name == "fused"  # lengths: the Python loop
         with pytest.raises(ValueError, match="backend: 'whole' runs sequences without lengths"):
             select(lstm, 1, 2, True, "whole")
     with pytest.raises(ValueError, match="backend: 'gru-textbook' runs on the reference backend only"):

@@ -16,12 +16,14 @@ numba = pytest.importorskip("numba", reason="the compiled kernels need numba (bp
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256)])
+@pytest.mark.parametrize("B,H", [(1, 2), (8, 8), (4, 17), (32, 256), (33, 256)])
 def test_kernels_are_used_and_the_whole_step_only_for_the_tiniest(kind, B, H):
+    from bptt.functional.fast import WHOLE_MAX_ELEMENTS
+
     cell, args, up = _problem(kind, 3, B, 4, H, np.float64, seed=11)
     tiny = B * H <= kernels.WHOLE_STEP_ELEMENTS
     _, cache = _run(cell, args, up)
-    assert cache.backend.name == ("whole" if tiny else "fused")
+    assert cache.backend.name == ("whole" if B * H <= WHOLE_MAX_ELEMENTS else "fused")
     assert cache.backend.own_backward_loop  # every size: the fused backward kernel sums the parts of ∂L/∂h_t
     _, cache = _run(cell, args, up, lengths=np.full(B, 2))  # lengths: the Python loop, whole-step kernel if tiny
     assert cache.backend.name == "fused" and cache.backend.whole_step == tiny
@@ -51,11 +53,14 @@ def test_compiled_path_equals_numpy_path(kind, dtype, tol, bias, B, H):
 
 
 @pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64)])
-def test_elman_whole_sequence_loop_only_for_the_tiniest_fused_backward_at_every_size(kind, B, H, dtype):
+@pytest.mark.parametrize("B,H,dtype", [(1, 2, np.float64), (8, 8, np.float32), (4, 17, np.float64), (1, 300, np.float64),
+                                       (33, 256, np.float32)])
+def test_elman_whole_sequence_loop_up_to_the_medium_size_fused_backward_beyond(kind, B, H, dtype):
+    from bptt.functional.fast import WHOLE_MAX_ELEMENTS
+
     cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=14)
     fast, cache = _run(cell, args, up)
-    assert cache.backend.name == ("whole" if B * H <= kernels.WHOLE_STEP_ELEMENTS else "fused")
+    assert cache.backend.name == ("whole" if B * H <= WHOLE_MAX_ELEMENTS else "fused")
     assert cache.backend.own_backward_loop  # larger layers: one kernel (dA = (dh + dout) ⊙ f') and the GEMM per step
     with kernels.disabled():
         ref, cache = _run(cell, args, up)
@@ -76,14 +81,14 @@ def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
     Hs = np.zeros((T + 1, B, H))
     Hs[0] = rng.standard_normal((B, H))
     code = {"tanh": 0, "relu": 1, "sigmoid": 2}[kind]
-    kernels.rnn_forward_seq(P, W.T.copy(), Hs, code)
+    kernels.rnn_forward_seq(P, W.T.copy(), Hs, code, None)  # None: the plain product loop
     h = Hs[0]
     for t in range(T):
         h = f(P[t] + h @ W.T)
         np.testing.assert_allclose(Hs[t + 1], h, rtol=1e-14, atol=1e-15)
     dout, dh_T = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
     dA, dh = np.empty((T, B, H)), dh_T.copy()
-    kernels.rnn_backward_seq(dout, dh, Hs, dA, W, code)
+    kernels.rnn_backward_seq(dout, dh, Hs, dA, W, code, None)
     g = dh_T
     for t in range(T - 1, -1, -1):
         da = (g + dout[t]) * df(Hs[t + 1])
@@ -148,5 +153,44 @@ def test_float64_tanh_through_exp_only_without_avx512_tanh_and_from_256_elements
         for B, H, dtype, by_exp in ((16, 20, np.float64, not avx512_tanh), (16, 20, np.float32, False),
                                     (4, 20, np.float64, False)):
             cell, args, up = _problem(kind, 3, B, 4, H, dtype, seed=16)
-            _, cache = _run(cell, args, up)
+            _, cache = _run(cell, args, up, backend="fused")  # the route of the NumPy-exp steps
             assert cache.state.tanh_by_exp is by_exp, (kind, B, H, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("B,K,N", [(1, 2, 8), (3, 5, 12), (16, 64, 256)])
+def test_step_product_by_loop_and_by_blas_gemm_equals_numpy(dtype, B, K, N):
+    """kernels.mm: BLAS's cblas_?gemm called from compiled code, and the plain loop, against np.dot."""
+    from bptt.functional.fast import blas
+
+    gemm = blas.cblas_gemm(dtype)
+    if gemm is None:
+        pytest.skip("NumPy's BLAS exports no 64-bit-integer cblas gemm here")
+    rng = np.random.default_rng(16)
+    big = rng.standard_normal((2, B, K)).astype(dtype)  # a row view of a 3-D array, as the loops pass
+    w = rng.standard_normal((K, N)).astype(dtype)
+    want = np.dot(big[1].astype(np.float64), w.astype(np.float64))
+    K_ = kernels.get()
+    for g in (gemm, None):
+        out = np.full((B, N), np.nan, dtype=dtype)
+        K_.mm(big[1], w, out, g)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, want, rtol=1e-4 if dtype == np.float32 else 1e-13, atol=1e-4 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu", "sigmoid", "lstm", "gru"])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("B,H", [(4, 24), (3, 40), (2, 48)])  # gemm inside the loop / two rows: the plain loop
+def test_whole_sequence_loop_with_the_step_gemm_inside_equals_the_reference(kind, dtype, tol, B, H):
+    """Past the tiniest sizes the whole-sequence loop calls BLAS's gemm from compiled code; float32 stays float32."""
+    cell, args, up = _problem(kind, 7, B, 5, H, dtype, seed=17)
+    assert (kernels.step_gemm(type("S", (), {"B": B, "H": H, "dtype": np.dtype(dtype)})) is None) == (B <= 2)
+    for none in ([], ["dout"], ["dh_T", "dc_T"]):
+        up2 = {k: (None if k in none else v) for k, v in up.items()}
+        fast, cache = _run(cell, args, up2, backend="whole")
+        assert cache.backend.name == "whole"
+        ref, _ = _run(cell, args, up2, backend="reference")
+        assert fast.keys() == ref.keys()
+        for k in fast:
+            assert fast[k].dtype == dtype, k
+            np.testing.assert_allclose(fast[k], ref[k], rtol=tol, atol=tol, err_msg=k)

@@ -9,7 +9,9 @@ Every backend computes what the reference backend (the readable step pairs,
                 formed outside the loop
     fused       numba kernels for the arithmetic between GEMM and exp;   .kernels
                 a backward step is one kernel and the GEMM
-    whole       numba, one compiled call for every step (tiny layers)    .kernels
+    whole       numba, one compiled call for every step, the step GEMM    .kernels
+                (BLAS's, called from compiled code) and the activations
+                (vectorised tanh/sigmoid) inside
 
 :func:`select` — the table below, read top to bottom — picks one per layer
 call, from (cell, B, H, lengths):
@@ -17,8 +19,10 @@ call, from (cell, B, H, lengths):
     BPTT_BACKEND / backend= names one      -> that one
     cell without fast backends             -> reference   (the textbook GRU, the LSTM with proj_size)
     numba missing or BPTT_KERNELS=numpy    -> numpy
-    B·H ≤ WHOLE_STEP_ELEMENTS, no lengths  -> whole       (tiny: the Python around a step costs most)
-    B·H ≤ WHOLE_STEP_ELEMENTS, lengths     -> fused, exp inside the kernel (one kernel per step)
+    B·H ≤ WHOLE_MAX_ELEMENTS, no lengths,  -> whole       (no Python or NumPy call per step: measured
+      step product available                             faster than fused from the course's size to
+                                                         B 32 H 256, benchmarks/README.md)
+    B·H ≤ WHOLE_STEP_ELEMENTS, lengths     -> fused, activations inside the kernel (one kernel per step)
     otherwise                              -> fused
 """
 
@@ -53,6 +57,11 @@ def check_backend(name: Any, argname: str = "backend") -> str:
 _ENV = check_backend(os.environ.get("BPTT_BACKEND", "auto") or "auto", "BPTT_BACKEND")
 
 
+# B·H up to which ``auto`` runs the whole-sequence loop (measured up to the medium size, B 32 H 256;
+# larger layers keep ``fused``, where the step GEMM is nearly all of a step).
+WHOLE_MAX_ELEMENTS = 32 * 256
+
+
 def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto", projected: bool = False) -> Any:
     """The backend object that runs one layer call (see the module docstring's table).
 
@@ -75,7 +84,8 @@ def select(cell: Any, B: int, H: int, lengths: bool, backend: str = "auto", proj
     tiny = B * H <= kernels.WHOLE_STEP_ELEMENTS
     if name == "whole" and lengths:
         raise ValueError("backend: 'whole' runs sequences without lengths only, got lengths")
-    if name == "whole" or (name == "auto" and tiny and not lengths):
+    if name == "whole" or (name == "auto" and not lengths and B * H <= WHOLE_MAX_ELEMENTS
+                           and kernels.has_step_product(B, H)):
         return fast[3]
     return fast[2] if tiny else fast[1]
 

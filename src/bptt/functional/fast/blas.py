@@ -132,3 +132,64 @@ def _gemm_chain_faster_on_one_thread(B: int, H: int, GH: int, dtype: np.dtype, b
     return one < 0.95 * every
 
 
+
+
+# -- BLAS's gemm for the compiled loops ----------------------------------------------
+# The whole-sequence loops (kernels.*_seq) call the step GEMM from inside numba, where np.dot
+# would need SciPy. NumPy's wheels bring their BLAS as a shared library (scipy-openblas, 64-bit
+# integers, symbols ``scipy_cblas_dgemm64_`` …); its cblas_?gemm, loaded with ctypes, is passed
+# into the loop as a function (numba calls a ctypes function in nopython mode). Only a library
+# whose symbol names say 64-bit integers is used; otherwise None and the loops are not offered
+# beyond the tiniest layers (their hand-written product needs no BLAS).
+_GEMM_NAMES = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_", "cblas_{}gemm_64")
+_gemm: dict = {}
+
+
+def _blas_libraries() -> list[str]:
+    """Paths of the BLAS NumPy loaded: threadpoolctl's record, else the libraries bundled in NumPy's wheel."""
+    import glob
+    import os
+
+    paths = []
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        pass
+    else:
+        paths = [i["filepath"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    return paths + sorted(glob.glob(os.path.join(libs, "*blas*")))
+
+
+def cblas_gemm(dtype: Any):
+    """cblas_sgemm / cblas_dgemm of NumPy's BLAS as a ctypes function (64-bit integers), or None.
+
+    Signature: (order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), as
+    :func:`.kernels.mm` calls it.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.char not in "fd":
+        return None
+    if dtype.char not in _gemm:
+        _gemm[dtype.char] = _find_gemm(dtype.char)
+    return _gemm[dtype.char]
+
+
+def _find_gemm(char: str):
+    import ctypes
+
+    real = ctypes.c_float if char == "f" else ctypes.c_double
+    ptr, i32, i64 = ctypes.POINTER(real), ctypes.c_int, ctypes.c_int64
+    prefix = "s" if char == "f" else "d"
+    for path in _blas_libraries():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pattern in _GEMM_NAMES:
+            fn = getattr(lib, pattern.format(prefix), None)
+            if fn is not None:
+                fn.restype = None
+                fn.argtypes = [i32, i32, i32, i64, i64, i64, real, ptr, i64, ptr, i64, real, ptr, i64]
+                return fn
+    return None

@@ -11,8 +11,8 @@ The equations and the readable step pair are in :mod:`bptt.functional.rnn`.
   as σ(a) = ½·tanh(a/2) + ½ with the weights halved beforehand (exact).
 * :class:`ElmanFused` (numba): the same forward; a backward step is one kernel,
   ``dA_t = (dh + dout_t) ⊙ f'_t``, and the GEMM.
-* :class:`ElmanWhole` (numba, tiniest layers): every step of the forward and of the
-  backward in one compiled call.
+* :class:`ElmanWhole` (numba): every step of the forward and of the backward in one
+  compiled call, step GEMM (BLAS's, from compiled code) and activations included.
 """
 
 from __future__ import annotations
@@ -132,17 +132,17 @@ class ElmanFused(ElmanNumpy):
 
 
 class ElmanWhole(ElmanFused):
-    """Elman RNN with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """Elman RNN with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True
     exp_tanh = False
 
     def forward_loop(self, S: ElmanState) -> None:
-        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity])
+        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity], kernels.step_gemm(S))
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity])
+        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity], kernels.step_gemm(S))
         return dh, None

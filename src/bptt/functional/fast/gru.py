@@ -10,7 +10,7 @@
 * :class:`GRUFused` (numba): the arithmetic between GEMM and ``exp`` fused in
   :mod:`.kernels`; a backward step is one kernel (summing the recurrent part, the direct
   part g ⊙ z and dout_t) and the GEMM. ``whole_step``: the exp inside the kernel too.
-* :class:`GRUWhole` (numba, tiniest layers): every unmasked step in one compiled call.
+* :class:`GRUWhole` (numba): every unmasked step in one compiled call (step GEMM included).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class GRUFused(GRUNumpy):
 
 
 class GRUWhole(GRUFused):
-    """torch's GRU with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """torch's GRU with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True
@@ -186,11 +186,11 @@ class GRUWhole(GRUFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: GRUState) -> None:
-        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Q)
+        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Q, kernels.step_gemm(S))
 
     def backward_loop(self, S: GRUState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         buf = np.zeros((3, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Q, S.dP, S.dQ, S.W_hh, buf[0], buf[1:])
+        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Q, S.dP, S.dQ, S.W_hh, buf[0], buf[1:], kernels.step_gemm(S))
         return dh, None

@@ -92,7 +92,7 @@ class Buffered:
     name = "numpy"
     State = LayerState
     has_cell_state = False
-    compiled = False  # True: the unmasked loops are compiled (no BLAS inside, nothing to silence)
+    compiled = False  # True: the unmasked loops are one compiled call each (nothing to silence)
 
     # -- forward ------------------------------------------------------------
     def forward(self, cell: Any, xs: Array, h0: Array | None, c0: Array | None, W_ih: Array, W_hh: Array,
@@ -126,7 +126,8 @@ class Buffered:
             S.C = S.empty("C", (T + 1, B, S.H), dt)
             S.C[0] = 0 if c0 is None else c0
         if mask is None and self.compiled:
-            self.forward_loop(S)
+            with blas.threads_for_loop(S.B, S.H, P.shape[2], dt):  # the loop calls BLAS's gemm itself
+                self.forward_loop(S)
         else:
             self._step_loop(S)
         if mask is None:
@@ -165,8 +166,7 @@ class Buffered:
         T, B, H = S.T, S.B, S.H
         self.prepare_backward(S)
         if S.mask is None and not keep_dh and self.own_backward_loop:
-            threads = blas.NO_CONTEXT if self.compiled else blas.threads_for_loop(B, H, S.dP.shape[2], S.dtype)
-            with threads:
+            with blas.threads_for_loop(B, H, S.dP.shape[2], S.dtype):
                 dh, dc = self.backward_loop(S, dout, dh_T, dc_T)
             dh_steps = None
         else:

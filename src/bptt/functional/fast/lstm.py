@@ -12,7 +12,7 @@
   :mod:`.kernels` (same equations, no factors); a backward step is one kernel (which
   also sums dh and dout_t) and the GEMM. With ``whole_step`` (tiny layers) the exp
   goes inside the kernel too: one kernel per forward step.
-* :class:`LSTMWhole` (numba, tiniest layers): every unmasked step in one compiled call.
+* :class:`LSTMWhole` (numba): every unmasked step in one compiled call (step GEMM included).
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class LSTMFused(LSTMNumpy):
 
 
 class LSTMWhole(LSTMFused):
-    """LSTM with numba, tiniest layers: each unmasked loop is one compiled call."""
+    """LSTM with numba: each unmasked loop is one compiled call (step GEMM included)."""
 
     name = "whole"
     compiled = True
@@ -191,11 +191,11 @@ class LSTMWhole(LSTMFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: LSTMState) -> None:
-        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q)
+        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q, kernels.step_gemm(S))
 
     def backward_loop(self, S: LSTMState, dout, dh, dc):
         dh, dc = kernels.state_grad(dh, S), kernels.state_grad(dc, S)
         zero, dc_prev = np.zeros((2, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev)
+        S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev, kernels.step_gemm(S))
         return dh, dc
