@@ -2,7 +2,7 @@
 
     bptt train xor --epochs 200 --hidden 8
     bptt train adding --cell lstm --difficulty 100 --clip 1
-    bptt train charlm                          # LSTM on English text, about 2.5 min on 2 cores
+    bptt train charlm                          # LSTM on English text, about 2 min of CPU
     bptt train charlm --cell gru --corpus es --epochs 30
     bptt sample runs/charlm/checkpoint.npz --prime "La red " --temperature 0.8 -n 300
 
@@ -50,7 +50,7 @@ TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exp", "cosine")
 # per task family: epochs, batch size, lr, hidden, clip, schedule. The char-LM's were chosen by timed runs
-# (docs/training.md, "What the default run gives"): about 2.5 min on 2 cores, and the samples are words.
+# (docs/training.md, "What the default run gives"): about 2 min of CPU on 2 cores, and the samples are words.
 DEFAULTS = {
     "mlp": dict(epochs=200, batch_size=32, lr=0.01, hidden=32, layers=2, clip=None, n=400, schedule="none"),
     "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024, schedule="none"),
@@ -117,13 +117,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     r.add_argument("--sample-chars", type=nonnegative_int, default=200, help="charlm: characters to sample at the end (0 = none)")
-    r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
+    r.add_argument("--temperature", type=float, default=0.7, help="charlm: temperature of the final sample (default 0.7)")
     p.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="generate text from a char-LM checkpoint")
     s.add_argument("checkpoint", help="a checkpoint.npz written by 'bptt train charlm'")
     s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
-    s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
+    s.add_argument("--temperature", type=float, default=0.7, help="0 = always the most probable character (default 0.7)")
     s.add_argument("-n", type=int, default=300, help="characters to generate")
     s.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampling (default 0)")
     s.set_defaults(func=cmd_sample)
