@@ -50,7 +50,7 @@ TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exp", "cosine")
 # per task family: epochs, batch size, lr, hidden, clip, schedule. The char-LM's were chosen by timed runs
-# (docs/training.md, "What the default run gives"): about 2 min of CPU on 2 cores, and the samples are words.
+# (docs/training.md, "What `bptt train charlm` gives"): about 2 min of CPU on 2 cores, and the samples are words.
 DEFAULTS = {
     "mlp": dict(epochs=200, batch_size=32, lr=0.01, hidden=32, layers=2, clip=None, n=400, schedule="none"),
     "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024, schedule="none"),
