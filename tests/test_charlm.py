@@ -167,3 +167,36 @@ def test_cli_train_charlm_then_sample(tmp_path, capsys):
     assert capsys.readouterr().out == first and first.startswith("La ") and len(first.rstrip("\n")) == 43
     assert main(["sample", str(out / "checkpoint.npz"), "--prime", "\u4e2d"]) == 2
     assert main(["sample", str(tmp_path / "none.npz")]) == 2
+
+
+def _stated_defaults(path):
+    """The flags of the sentence "With no flags, `bptt train charlm` runs `--flag value ...`" in a doc file."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / path).read_text(encoding="utf-8")
+    found = re.findall(r"With no flags, `bptt train charlm` runs\s+`([^`]+)`", text)
+    assert len(found) == 1, f"{path}: expected one statement of the charlm defaults, got {len(found)}"
+    words = shlex.split(found[0])
+    assert len(words) % 2 == 0 and all(w.startswith("--") for w in words[::2]), words
+    return dict(zip(words[::2], words[1::2]))
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/training.md"])
+def test_charlm_defaults_are_the_ones_the_docs_state(path):
+    from bptt.cli.train import _resolve, _train_parser
+
+    stated = _stated_defaults(path)
+    # every knob of the default run is stated, not only some
+    assert set(stated) >= {"--corpus", "--max-chars", "--cell", "--hidden", "--seq-len", "--batch-size", "--epochs",
+                           "--lr", "--optimizer", "--schedule", "--clip", "--temperature"}
+    parser = _train_parser()
+    args = _resolve(parser.parse_args(["charlm"]))
+    actions = {o: a for a in parser._actions for o in a.option_strings}
+    for flag, value in stated.items():
+        action = actions[flag]
+        assert getattr(args, action.dest) == (action.type or str)(value), flag
+    # the charlm schedule default is its own: the other tasks keep a constant learning rate
+    assert _resolve(parser.parse_args(["xor"])).schedule == "none"
+    assert _resolve(parser.parse_args(["adding"])).schedule == "none"

@@ -213,6 +213,18 @@ def test_english_corpus_is_stdlib_prose():
     assert english_corpus(50_000) == text
 
 
+def test_english_corpus_drops_code_like_lines():
+    from bptt.data.text import _prose
+
+    doc = "Return the value.\n\nDecimal('NaN')\n{'a': [1, 2]}\n  x = f(1, 2)  \nThe end of it, (mostly) words."
+    assert _prose(doc) == "Return the value.\n\nThe end of it, (mostly) words."
+    text = english_corpus(200_000)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    assert len(lines) > 2000
+    # every kept line is at least 3/4 letters and spaces (before the cut, 498 lines of the first 200 000 characters were not)
+    assert all(sum(c.isalpha() or c == " " for c in ln) >= 0.75 * len(ln) for ln in lines)
+
+
 def test_spanish_corpus_is_spanish_and_ours():
     text = spanish_corpus()
     assert len(text) > 10_000 and "retropropagación" in text and "ñ" in text

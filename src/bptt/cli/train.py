@@ -2,7 +2,8 @@
 
     bptt train xor --epochs 200 --hidden 8
     bptt train adding --cell lstm --difficulty 100 --clip 1
-    bptt train charlm --cell lstm --corpus es --epochs 30
+    bptt train charlm                          # LSTM on English text, about 2 min of CPU
+    bptt train charlm --cell gru --corpus es --epochs 30
     bptt sample runs/charlm/checkpoint.npz --prime "La red " --temperature 0.8 -n 300
 
 Each run writes into ``--out`` (default ``runs/TASK``): ``checkpoint.npz``
@@ -48,11 +49,12 @@ SEQ_TASKS = ("sine", "adding", "copy", "reber", "parity")
 TASKS = MLP_TASKS + SEQ_TASKS + ("charlm",)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exp", "cosine")
-# per task family: epochs, batch size, lr, hidden, clip
+# per task family: epochs, batch size, lr, hidden, clip, schedule. The char-LM's were chosen by timed runs
+# (docs/training.md, "What `bptt train charlm` gives"): about 2 min of CPU on 2 cores, and the samples are words.
 DEFAULTS = {
-    "mlp": dict(epochs=200, batch_size=32, lr=0.01, hidden=32, layers=2, clip=None, n=400),
-    "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024),
-    "charlm": dict(epochs=10, batch_size=32, lr=0.003, hidden=128, layers=1, clip=5.0, n=None),
+    "mlp": dict(epochs=200, batch_size=32, lr=0.01, hidden=32, layers=2, clip=None, n=400, schedule="none"),
+    "seq": dict(epochs=30, batch_size=32, lr=0.01, hidden=32, layers=1, clip=1.0, n=1024, schedule="none"),
+    "charlm": dict(epochs=8, batch_size=32, lr=0.006, hidden=128, layers=1, clip=5.0, n=None, schedule="cosine"),
 }
 _CHANGEABLE = {"epochs", "max_steps", "no_progress", "resume", "quiet", "func", "command", "out", "overwrite"}
 # integer flags and their smallest allowed value (None: the flag may be left unset)
@@ -76,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--noise", type=float, default=None, help="noise level of the generated data")
     g.add_argument("--val-fraction", type=float, default=None, help="held-out fraction for validation (default 0.2; charlm 0.1)")
     g.add_argument("--corpus", default="en", help="charlm: 'en' (stdlib docstrings), 'es' (bptt's Spanish text) or a UTF-8 file path")
-    g.add_argument("--max-chars", type=int, default=300_000, help="charlm: use at most this many characters of the corpus")
+    g.add_argument("--max-chars", type=int, default=1_000_000, help="charlm: use at most this many characters of the corpus (default 1000000)")
     g.add_argument("--seq-len", type=int, default=64, help="charlm: truncated-BPTT length (characters per chunk)")
     m = p.add_argument_group("model")
     m.add_argument("--cell", choices=("rnn",) + cells.names(), default="lstm",
@@ -89,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type (default float32)")
     o = p.add_argument_group("optimization")
     o.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer (default adam)")
-    o.add_argument("--lr", type=float, default=None, help="learning rate")
+    o.add_argument("--lr", type=float, default=None, help="learning rate (default 0.01; charlm 0.006)")
     o.add_argument("--momentum", type=float, default=0.0, help="sgd/rmsprop momentum")
     o.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
     o.add_argument("--weight-decay", type=float, default=0.0, help="optimizer weight decay (L2 as decay; AdamW: decoupled)")
@@ -97,12 +99,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--l2", type=float, default=0.0, help="L2 penalty strength (loss term, λ/2 Σθ²)")
     o.add_argument("--reg-params", choices=["weights", "all"], default="weights", help="parameters the decay/penalties apply to")
     o.add_argument("--clip", type=float, default=None, help="clip the global gradient norm (default: off for MLPs, 1 for sequences, 5 for charlm; 0 = off)")
-    o.add_argument("--schedule", choices=SCHEDULES, default="none", help="learning-rate schedule, stepped per epoch")
+    o.add_argument("--schedule", choices=SCHEDULES, default=None,
+                   help="learning-rate schedule, stepped per epoch (default: cosine over --epochs for charlm, none otherwise)")
     o.add_argument("--gamma", type=float, default=0.5, help="step/exp schedule factor")
     o.add_argument("--step-size", type=int, default=10, help="step schedule: epochs between decays")
     o.add_argument("--tbptt", type=int, default=None, help="sequence tasks: truncated-BPTT length (fixed-length tasks)")
     r = p.add_argument_group("run")
-    r.add_argument("--epochs", type=int, default=None, help="passes over the training data (default: 200 for 2-D sets, 30 for sequences, 10 for charlm)")
+    r.add_argument("--epochs", type=int, default=None, help="passes over the training data (default: 200 for 2-D sets, 30 for sequences, 8 for charlm)")
     r.add_argument("--batch-size", type=int, default=None, help="examples (charlm: parallel streams) per step (default 32)")
     r.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (a checkpoint is written)")
     r.add_argument("--patience", type=int, default=None, help="early stopping on validation loss after this many epochs without improvement (>= 1; omit for none)")
@@ -114,13 +117,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     r.add_argument("--sample-chars", type=nonnegative_int, default=200, help="charlm: characters to sample at the end (0 = none)")
-    r.add_argument("--temperature", type=float, default=0.8, help="charlm: temperature of the final sample")
+    r.add_argument("--temperature", type=float, default=0.7, help="charlm: temperature of the final sample (default 0.7)")
     p.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="generate text from a char-LM checkpoint")
     s.add_argument("checkpoint", help="a checkpoint.npz written by 'bptt train charlm'")
     s.add_argument("--prime", default="", help="text to start from (its characters must be in the vocabulary)")
-    s.add_argument("--temperature", type=float, default=0.8, help="0 = always the most probable character")
+    s.add_argument("--temperature", type=float, default=0.7, help="0 = always the most probable character (default 0.7)")
     s.add_argument("-n", type=int, default=300, help="characters to generate")
     s.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampling (default 0)")
     s.set_defaults(func=cmd_sample)
@@ -130,7 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _resolve(args: argparse.Namespace) -> argparse.Namespace:
     """Fill the task-dependent defaults (None) in place."""
     d = DEFAULTS[_family(args.task)]
-    for k in ("epochs", "batch_size", "lr", "hidden", "layers", "n"):
+    for k in ("epochs", "batch_size", "lr", "hidden", "layers", "n", "schedule"):
         if getattr(args, k) is None:
             setattr(args, k, d[k])
     if args.val_fraction is None:

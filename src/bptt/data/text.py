@@ -111,12 +111,21 @@ def load_text(path: str | os.PathLike) -> str:
     return text.replace("\r\n", "\n")
 
 
+PROSE_LETTERS = 0.75  # a kept line of the "en" corpus is at least this fraction letters and spaces
+
+
+def _is_prose_line(line: str) -> bool:
+    """Blank, or mostly letters and spaces (``Decimal('NaN')``, ``{'a': [1, 2]}``, ``drwxr-xr-x 2 …`` are not)."""
+    text = line.strip()
+    return not text or sum(c.isalpha() or c == " " for c in text) >= PROSE_LETTERS * len(text)
+
+
 def _prose(doc: str) -> str:
-    """Keep a docstring's prose: drop doctest lines and indented (code) blocks, squeeze blank lines."""
+    """Keep a docstring's prose: drop doctest lines, indented (code) blocks and code-like lines
+    (under :data:`PROSE_LETTERS` letters and spaces), squeeze blank lines."""
     lines = [
         ln.rstrip() for ln in doc.splitlines()
-        if not ln.lstrip().startswith((">>>", "...")) and not ln.startswith(("    ", "\t"))
-        and (not ln.strip() or any(c.isalpha() for c in ln))  # doctest output lines have no words
+        if not ln.lstrip().startswith((">>>", "...")) and not ln.startswith(("    ", "\t")) and _is_prose_line(ln)
     ]
     text = "\n".join(lines).strip()
     while "\n\n\n" in text:
@@ -139,7 +148,8 @@ def english_corpus(max_chars: int = 1_000_000) -> str:
     """English prose from the standard library's docstrings (module, class, function), in file order.
 
     Sources are parsed with :mod:`ast` (nothing is imported or executed).
-    Duplicates and doctest lines are dropped; at most ``max_chars`` characters.
+    Duplicates, doctest lines, indented blocks and code-like lines (under
+    :data:`PROSE_LETTERS` letters and spaces) are dropped; at most ``max_chars`` characters.
     Falls back to the docstrings of the built-in types if no sources are installed.
     """
     max_chars = check_positive_int("max_chars", max_chars)
