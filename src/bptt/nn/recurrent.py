@@ -33,8 +33,8 @@ from .._checks import check_array, check_choice, check_positive_int, check_proba
 from ..functional import cells
 from ..functional.cells import CellKind
 from ..functional.checkpoint import check_memory
-from ..functional.fast import check_backend
-from ..functional.recurrent import LayerCache, Workspace, layer_backward, layer_forward
+from ..functional.fast import check_backend, parallel, select
+from ..functional.recurrent import REFERENCE, LayerCache, Workspace, layer_backward, layer_forward
 from .linear import _require_cache
 from .module import Module, _consume
 
@@ -218,6 +218,7 @@ class RNNBase(Module):
         xt, h0, c0, lengths, batched, learned = self._check_input(x, hx, lengths)
         self._cache = None  # the last call's buffers become free for this one
         D = self.num_directions
+        at_once = self._directions_at_once(xt.shape[1], lengths is not None)
         inp = xt
         caches, masks, h_n, c_n = [], [], [], []
         for layer in range(self.num_layers):
@@ -230,14 +231,9 @@ class RNNBase(Module):
             else:
                 masks.append(None)
             outs = []
-            for d in range(D):
-                i = layer * D + d
-                W_ih, W_hh, b_ih, b_hh, *W_hr = self._layer_params(layer, d)
-                out, h, c, cache = layer_forward(
-                    self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
-                    W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
-                    backend=self.backend, W_hr=W_hr[0] if W_hr else None, memory=self._memory,
-                )
+            for out, h, c, cache in parallel.maybe_parallel(at_once, [
+                self._direction_forward(inp, h0, c0, lengths, layer, d) for d in range(D)
+            ]):
                 outs.append(out)
                 caches.append(cache)
                 h_n.append(h)
@@ -248,9 +244,29 @@ class RNNBase(Module):
         c_n = None if not self.cell.has_cell_state else np.stack(c_n) if len(c_n) > 1 else c_n[0][None]
         self._cache = {
             "caches": caches, "masks": masks, "batched": batched, "T": xt.shape[0], "B": xt.shape[1],
-            "learned": learned,
+            "learned": learned, "at_once": at_once,
         }
         return self._format_out(inp, batched), self._join_state(*self._format_state(h_n, c_n, batched))
+
+    def _directions_at_once(self, B: int, lengths: bool) -> bool:
+        """Whether the two directions of each layer run at once (:mod:`bptt.functional.fast.parallel`):
+        bidirectional, on a fast backend (the reference backend is Python, holding the GIL), when allowed
+        and measured faster for this shape."""
+        if self.num_directions == 1:
+            return False
+        H = self.hidden_size
+        run = select(self.cell, B, H, lengths, self.backend, projected=bool(self.proj_size))
+        return run is not REFERENCE and parallel.choose(B, H, self.cell.gates * H, self.dtype)
+
+    def _direction_forward(self, inp: Array, h0, c0, lengths, layer: int, d: int):
+        """The call that runs one direction of one layer -> (out, h_T, c_T, cache)."""
+        i = layer * self.num_directions + d
+        W_ih, W_hh, b_ih, b_hh, *W_hr = self._layer_params(layer, d)
+        return lambda: layer_forward(
+            self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
+            W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
+            backend=self.backend, W_hr=W_hr[0] if W_hr else None, memory=self._memory,
+        )
 
     def _format_out(self, out: Array, batched: bool) -> Array:
         if not batched:
@@ -286,15 +302,13 @@ class RNNBase(Module):
         dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None
         for layer in range(L - 1, -1, -1):
             dinp = None
-            for d in range(D):
+            tasks = [_backward_call(None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
+                                    None if dh_n is None else dh_n[layer * D + d],
+                                    None if dc_n is None else dc_n[layer * D + d],
+                                    cache["caches"][layer * D + d], input_grad or layer > 0) for d in range(D)]
+            # Gradients are added up after both directions are done, in the sequential order.
+            for d, g in enumerate(parallel.maybe_parallel(cache["at_once"], tasks)):
                 i = layer * D + d
-                g = layer_backward(
-                    None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
-                    None if dh_n is None else dh_n[i],
-                    None if dc_n is None else dc_n[i],
-                    cache["caches"][i],
-                    input_grad=input_grad or layer > 0,
-                )
                 self._accumulate(layer, d, g)
                 if LD == 1:  # one layer and direction: no stacking
                     dh0 = g["dh0"][None]
@@ -394,6 +408,11 @@ class RNN(RNNBase):
     def extra_repr(self) -> str:
         """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+
+def _backward_call(dout, dh_T, dc_T, cache: LayerCache, input_grad: bool):
+    """The call that backpropagates one direction of one layer -> :func:`layer_backward`'s dict."""
+    return lambda: layer_backward(dout, dh_T, dc_T, cache, input_grad=input_grad)
 
 
 def _check_bool(name: str, value: Any) -> bool:
