@@ -142,3 +142,23 @@ def test_a_mode_that_does_not_exist_is_refused():
     assert par.check_mode("auto", "BPTT_PARALLEL") == "auto"
     with pytest.raises(ValueError, match="BPTT_PARALLEL"):
         par.check_mode("2", "BPTT_PARALLEL")
+
+
+def test_directions_at_once_match_torch_in_float64(threads_used):
+    torch = pytest.importorskip("torch")
+    par.set_mode("parallel")
+    T, B, I, H = 6, 3, 4, 5
+    m = nn.GRU(I, H, num_layers=2, bidirectional=True, dtype=np.float64, seed=1)
+    ref = torch.nn.GRU(I, H, num_layers=2, bidirectional=True, dtype=torch.float64)
+    ref.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((T, B, I))
+    out, h_n = m(x)
+    dx, _ = m.backward(np.ones_like(out), np.ones_like(h_n))
+    assert threads_used == [2, 2, 2, 2]
+    xt = torch.from_numpy(x).requires_grad_(True)
+    out_t, h_t = ref(xt)
+    (out_t.sum() + h_t.sum()).backward()
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-10)
+    for k, p in ref.named_parameters():
+        np.testing.assert_allclose(m.grads[k], p.grad.numpy(), rtol=0, atol=1e-10, err_msg=k)
