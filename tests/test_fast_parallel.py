@@ -162,3 +162,50 @@ def test_directions_at_once_match_torch_in_float64(threads_used):
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-10)
     for k, p in ref.named_parameters():
         np.testing.assert_allclose(m.grads[k], p.grad.numpy(), rtol=0, atol=1e-10, err_msg=k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind,L", [("rnn", 2), ("lstm", 3), ("gru", 2)])
+def test_the_wavefront_gives_the_layer_after_layer_results(threads_used, kind, L, dtype):
+    B, T, I, H = 3, 35, 4, 8  # 7 chunks of 5 steps (at most 8 chunks, of ⌈35/8⌉ steps)
+    cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
+    seq, wave = (cls(I, H, num_layers=L, dropout=0.3, dtype=dtype, seed=5) for _ in range(2))  # same draws
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    h0 = rng.standard_normal((L, B, H)).astype(dtype)
+    dh = rng.standard_normal((L, B, H)).astype(dtype)
+    hx, dstate = ((h0, -h0), (dh, dh * 0.5)) if kind == "lstm" else (h0, dh)
+    a, ga = _forward_backward(seq, x, None, hx, dstate)
+    assert threads_used == []
+    par.set_mode("parallel")
+    b, gb = _forward_backward(wave, x, None, hx, dstate)
+    assert threads_used == [2, 2]  # one pipeline forward, one backward
+    assert len(wave._cache["chunks"]) == 7 and wave._cache["chunks"][-1] == (30, 35)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(v, u, **TOL[dtype])
+    for k in ga:
+        np.testing.assert_allclose(gb[k], ga[k], **TOL[dtype], err_msg=k)
+    if kind == "lstm":
+        np.testing.assert_allclose(wave.cell_states(0), seq.cell_states(0), **TOL[dtype])
+
+
+def test_a_failing_stage_stops_the_pipeline_and_raises_its_exception():
+    err = RuntimeError("stage 1, chunk 2")
+    ran = []
+
+    def work(s, j):
+        if (s, j) == (1, 2):
+            raise err
+        ran.append((s, j))
+
+    before = threading.active_count()
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), pytest.raises(RuntimeError) as got:
+        par.pipeline(3, 4, work)
+    assert got.value is err
+    assert threading.active_count() == before
+    assert all((s, j) in ran for s in (0,) for j in range(4)) and (1, 3) not in ran and (2, 2) not in ran
+    order = []
+    par.pipeline(3, 2, lambda s, j: order.append((s, j)))
+    for s in (1, 2):  # a stage's chunk only after the stage before has done it
+        for j in range(2):
+            assert order.index((s - 1, j)) < order.index((s, j))

@@ -140,6 +140,42 @@ def run(tasks: Sequence[Callable[[], Any]]) -> list:
     return results
 
 
+def pipeline(stages: int, chunks: int, work: Callable[[int, int], None]) -> None:
+    """``work(s, j)`` for every stage s < ``stages`` and chunk j < ``chunks``, in order of j within a stage,
+    and stage s's chunk j only after stage s − 1's chunk j (a wavefront): even stages on the calling
+    thread, odd ones on a second thread (:func:`run`). When ``work`` raises, the other thread stops at
+    its next wait and the exception is raised again in the caller."""
+    done = [[threading.Event() for _ in range(chunks)] for _ in range(stages)]
+    failed = threading.Event()
+
+    def stages_from(first: int) -> Callable[[], None]:
+        def go() -> None:
+            try:
+                for s in range(first, stages, 2):
+                    for j in range(chunks):
+                        if s:
+                            done[s - 1][j].wait()
+                            if failed.is_set():
+                                return
+                        work(s, j)
+                        done[s][j].set()
+            except BaseException:
+                failed.set()
+                for row in done:  # release the other thread
+                    for event in row:
+                        event.set()
+                raise
+        return go
+
+    run([stages_from(0), stages_from(1)])
+
+
+def choose_wavefront(B: int, H: int, GH: int, dtype: Any) -> bool:
+    """Whether the layers of a unidirectional stack run as a wavefront over chunks of steps: when forced
+    (``parallel`` mode, two threads allowed), never in ``auto`` (see benchmarks/README.md)."""
+    return _mode == "parallel" and allowed_threads() >= 2
+
+
 def maybe_parallel(parallel: bool, tasks: Sequence[Callable[[], Any]]) -> list:
     """:func:`run` when ``parallel``, else the tasks one after the other in this thread."""
     return run(tasks) if parallel else [task() for task in tasks]
