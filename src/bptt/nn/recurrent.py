@@ -217,7 +217,6 @@ class RNNBase(Module):
         """
         xt, h0, c0, lengths, batched, learned = self._check_input(x, hx, lengths)
         self._cache = None  # the last call's buffers become free for this one
-        D = self.num_directions
         at_once = self._directions_at_once(xt.shape[1], lengths is not None)
         chunks = None if at_once else self._wavefront_chunks(xt.shape[0], xt.shape[1], lengths is not None)
         if chunks:
@@ -375,7 +374,6 @@ class RNNBase(Module):
         """
         cache = _require_cache(self, self._cache)
         batched, T, B = cache["batched"], cache["T"], cache["B"]
-        D, H, P, L = self.num_directions, self.hidden_size, self.out_size, self.num_layers
         dout_t = self._check_grad_out(dout, batched, T, B)
         dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
