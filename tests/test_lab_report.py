@@ -26,6 +26,7 @@ def _expected_rows(name):
         "search": lambda: c["seeds"] * len(c["samplers"]) * len(c["grid_lr"]) * len(c["grid_epochs"])
         * len(c["grid_hidden"]),
         "lengths": lambda: len(c["cells"]) * 9,
+        "costs": lambda: 3 * len(c["lengths"]) + sum(T <= c["rtrl_max_T"] for T in c["lengths"]),
     }
     return count[name]()
 

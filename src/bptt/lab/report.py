@@ -31,7 +31,7 @@ from .._checks import check_choice
 from .experiments.base import BUDGET_NAMES, EXPERIMENT_MODULES, LANGS, ExperimentResult, get_experiment
 
 # The order of the report; the slow ones first so that two workers finish together.
-LAB_ORDER = ("vanishing", "activations", "lengths", "search", "regularization", "batch-size")
+LAB_ORDER = ("vanishing", "activations", "lengths", "search", "regularization", "batch-size", "costs")
 
 #: what each experiment imports beyond NumPy: (module, pip name); plots need matplotlib everywhere
 NEEDS = {"search": (("optuna", "optuna"),)}

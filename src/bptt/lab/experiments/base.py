@@ -253,6 +253,7 @@ EXPERIMENT_MODULES = {
     "batch-size": "bptt.lab.experiments.batch_size",
     "search": "bptt.lab.experiments.search",
     "lengths": "bptt.lab.experiments.lengths",
+    "costs": "bptt.lab.experiments.costs",
 }
 
 
