@@ -263,14 +263,32 @@ _VANISHING: dict[str, tuple[str, str]] = {
         "{task}: como en la literatura (Hochreiter y Schmidhuber 1997; Le, Jaitly y Hinton 2015), las celdas con "
         "compuertas aprenden con T = {T} mientras la RNN tanh queda muy atrás."),
     "vanishing.c.literature_disagrees": (
-        "{task}, T = {T}: {cells} did not clearly learn, unlike the literature (LSTM solves the adding problem at "
-        "T ≥ 100, Hochreiter & Schmidhuber 1997). Why: {steps} training steps are too few — at long T a gated cell "
-        "first sits on a plateau (predicting the mean) that lasts longer than this budget; --budget full trains "
-        "longer.",
-        "{task}, T = {T}: {cells} no aprendió claramente, a diferencia de la literatura (la LSTM resuelve el problema "
-        "de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997). Por qué: {steps} pasos de entrenamiento son pocos — "
-        "con T largo una celda con compuertas pasa primero por una meseta (predecir la media) más larga que este "
-        "presupuesto; --budget full entrena más."),
+        "{task}, T = {T}: {cells} did not clearly learn in {steps} steps ({acc}; chance {chance}), unlike the "
+        "literature ({ref}). Why: {why}",
+        "{task}, T = {T}: {cells}, sin aprendizaje claro en {steps} pasos ({acc}; azar {chance}), a diferencia de la "
+        "literatura ({ref}). Por qué: {why}"),
+    "vanishing.ref.adding": ("LSTM solves the adding problem at T ≥ 100, Hochreiter & Schmidhuber 1997",
+                             "la LSTM resuelve el problema de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997"),
+    "vanishing.ref.copy": ("LSTM recalls across delays ≥ 100 with long training, Hochreiter & Schmidhuber 1997",
+                           "la LSTM recuerda a través de demoras ≥ 100 con un entrenamiento largo, Hochreiter y "
+                           "Schmidhuber 1997"),
+    "vanishing.why.short": (
+        "at long T a gated cell first sits on a plateau (the answer without memory) that lasts longer than this budget "
+        "(accuracy {a0} at step {s0}, {a1} at the end); --budget full trains {full} steps.",
+        "con T largo una celda con compuertas pasa primero por una meseta (la respuesta sin memoria) más larga que "
+        "este presupuesto (precisión {a0} en el paso {s0}, {a1} al final); --budget full entrena {full} pasos."),
+    "vanishing.why.long": (
+        "the training signal reaches the stored symbols only through the whole delay, so the cell first sits "
+        "long on the memoryless plateau (the most frequent symbol); it was still climbing when the budget ran out "
+        "(accuracy {a0} at step {s0}, {a1} at the end): more steps, not another cell, are what it lacks.",
+        "la señal de entrenamiento llega a los símbolos guardados solo a través de toda la demora, así que la celda "
+        "pasa primero mucho tiempo en la meseta sin memoria (el símbolo más frecuente); aún subía cuando se acabó "
+        "el presupuesto (precisión {a0} en el paso {s0}, {a1} al final): le faltan pasos, no otra celda."),
+    "vanishing.why.flat": (
+        "the accuracy barely moved in the second half ({a0} at step {s0}, {a1} at the end): the gradient through the "
+        "whole delay finds the stored symbols only after far more updates.",
+        "la precisión apenas se movió en la segunda mitad ({a0} en el paso {s0}, {a1} al final): el gradiente a través "
+        "de toda la demora encuentra los símbolos guardados solo tras muchas más actualizaciones."),
     "vanishing.c.trained": (
         "After training (adding problem, T = {T}): log10 ‖∂ŷ/∂s_1‖/‖∂ŷ/∂s_T‖, how much the prediction still depends "
         "on step 1, is {items}.",
@@ -552,7 +570,9 @@ _ACT: dict[str, tuple[str, str]] = {
     "activations.c.mlp_fastest": ("{best} gets there clearly fastest.", "{best} llega claramente antes."),
     "activations.c.mlp_fastest_ties": ("{best} gets there first, with no clear difference from {ties}.",
                                        "{best} llega primero, sin diferencia clara con {ties}."),
-    "activations.c.val": ("Validation accuracy at the end: {items}.", "Precisión de validación al final: {items}."),
+    "activations.c.val": ("Validation accuracy, mean of the last tenth of the epochs (not one epoch's value): {items}.",
+                          "Precisión de validación, media del último décimo de las épocas (no el valor de una sola "
+                          "época): {items}."),
     "activations.c.val_best": ("{best} is clearly the most accurate.", "{best} es claramente la más precisa."),
     "activations.c.val_ties": ("Most accurate: {best}, with no clear difference from {ties}.",
                                "La más precisa: {best}, sin diferencia clara con {ties}."),
@@ -560,10 +580,10 @@ _ACT: dict[str, tuple[str, str]] = {
                             "{items} — {low} sends the least signal back to the first layer.",
                             "Gradiente que llega a la primera matriz de pesos relativo a la última (media en el "
                             "entrenamiento): {items} — {low} es la que menos señal devuelve a la primera capa."),
-    "activations.c.rnn": ("RNN forecasting the sine (T = {T}), final test MSE: {items} (predicting the mean gives "
-                          "{chance}).",
-                          "RNN que pronostica el seno (T = {T}), MSE final de prueba: {items} (predecir la media da "
-                          "{chance})."),
+    "activations.c.rnn": ("RNN forecasting the sine (T = {T}), test MSE over the last tenth of training: {items} "
+                          "(predicting the mean gives {chance}).",
+                          "RNN que pronostica el seno (T = {T}), MSE de prueba en el último décimo del entrenamiento: "
+                          "{items} (predecir la media da {chance})."),
     "activations.c.rnn_best": ("{best} is clearly the best RNN.", "{best} es claramente la mejor RNN."),
     "activations.c.rnn_ties": ("Best RNN: {best}, with no clear difference from {ties}.",
                                "Mejor RNN: {best}, sin diferencia clara con {ties}."),

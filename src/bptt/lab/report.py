@@ -68,7 +68,7 @@ def _cell(v: Any) -> str:
             return "–" if np.isnan(v) else str(v)
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.3e}"
-        return f"{v:.4g}"
+        return f"{v:.0f}" if abs(v) >= 1e4 else f"{v:.4g}"  # 12345, not 1.234e+04
     if isinstance(v, (list, tuple)):
         return " ".join(_cell(x) for x in v)
     return str(v)
