@@ -36,15 +36,16 @@ else:  # run as a file by the orchestrator, so that bptt itself may come from an
 def _param_arrays(np, cfg, cell: str, dtype, seed: int) -> dict:
     """torch's default init U(−1/√H, 1/√H), drawn identically in both workers."""
     rng = np.random.default_rng(seed)
-    G, H = GATES[cell], cfg.H
+    G, H, D = GATES[cell], cfg.H, getattr(cfg, "D", 1)
     k = 1.0 / math.sqrt(H)
     params = {}
     for layer in range(cfg.L):
-        I = cfg.I if layer == 0 else H
-        params[f"weight_ih_l{layer}"] = rng.uniform(-k, k, (G * H, I)).astype(dtype)
-        params[f"weight_hh_l{layer}"] = rng.uniform(-k, k, (G * H, H)).astype(dtype)
-        params[f"bias_ih_l{layer}"] = rng.uniform(-k, k, (G * H,)).astype(dtype)
-        params[f"bias_hh_l{layer}"] = rng.uniform(-k, k, (G * H,)).astype(dtype)
+        I = cfg.I if layer == 0 else D * H
+        for sfx in (f"_l{layer}", f"_l{layer}_reverse")[:D]:
+            params[f"weight_ih{sfx}"] = rng.uniform(-k, k, (G * H, I)).astype(dtype)
+            params[f"weight_hh{sfx}"] = rng.uniform(-k, k, (G * H, H)).astype(dtype)
+            params[f"bias_ih{sfx}"] = rng.uniform(-k, k, (G * H,)).astype(dtype)
+            params[f"bias_hh{sfx}"] = rng.uniform(-k, k, (G * H,)).astype(dtype)
     return params
 
 
@@ -52,13 +53,14 @@ def _data(np, cfg, cell: str, dtype, seed: int) -> dict:
     """Input and loss weights (time-major), drawn identically in both workers."""
     rng = np.random.default_rng(seed + 1)
     B, T, I, H, L = cfg.B, cfg.T, cfg.I, cfg.H, cfg.L
+    D = getattr(cfg, "D", 1)
     d = {
         "x": rng.standard_normal((T, B, I)).astype(dtype),
-        "w_out": rng.standard_normal((T, B, H)).astype(dtype),
-        "w_h": rng.standard_normal((L, B, H)).astype(dtype),
+        "w_out": rng.standard_normal((T, B, D * H)).astype(dtype),
+        "w_h": rng.standard_normal((L * D, B, H)).astype(dtype),
     }
     if cell == "lstm":
-        d["w_c"] = rng.standard_normal((L, B, H)).astype(dtype)
+        d["w_c"] = rng.standard_normal((L * D, B, H)).astype(dtype)
     d["probe_x"] = rng.standard_normal((T, B, I))  # for the gradient checksum
     return d
 
@@ -78,6 +80,8 @@ class BpttBench:
         self.cell = cell
         dt = np.dtype(dtype)
         kw = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+        if getattr(cfg, "bidirectional", False):
+            kw["bidirectional"] = True
         self.model = getattr(bnn, cls)(cfg.I, cfg.H, num_layers=cfg.L, dtype=dt, **kw)
         self.model.load_state_dict(_param_arrays(np, cfg, cell, dt, seed))
         self.d = _data(np, cfg, cell, dt, seed)
@@ -118,7 +122,8 @@ class TorchBench:
         tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
         kw = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-        self.model = cls(cfg.I, cfg.H, num_layers=cfg.L, dtype=tdt, **kw)
+        self.model = cls(cfg.I, cfg.H, num_layers=cfg.L, dtype=tdt, bidirectional=getattr(cfg, "bidirectional", False),
+                         **kw)
         self.model.load_state_dict({k: torch.from_numpy(v) for k, v in _param_arrays(np, cfg, cell, dt, seed).items()})
         d = _data(np, cfg, cell, dt, seed)
         self.x = torch.from_numpy(d["x"]).requires_grad_(True)

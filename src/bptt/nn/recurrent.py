@@ -33,8 +33,8 @@ from .._checks import check_array, check_choice, check_positive_int, check_proba
 from ..functional import cells
 from ..functional.cells import CellKind
 from ..functional.checkpoint import check_memory
-from ..functional.fast import check_backend
-from ..functional.recurrent import LayerCache, Workspace, layer_backward, layer_forward
+from ..functional.fast import check_backend, parallel, select
+from ..functional.recurrent import REFERENCE, LayerCache, Workspace, layer_backward, layer_forward
 from .linear import _require_cache
 from .module import Module, _consume
 
@@ -217,40 +217,139 @@ class RNNBase(Module):
         """
         xt, h0, c0, lengths, batched, learned = self._check_input(x, hx, lengths)
         self._cache = None  # the last call's buffers become free for this one
-        D = self.num_directions
-        inp = xt
-        caches, masks, h_n, c_n = [], [], [], []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.training and self.dropout > 0:
-                keep = (self._rng.random(inp.shape) >= self.dropout).astype(self.dtype)
-                if self.dropout < 1:  # p = 1 drops everything (torch: zeros), nothing to rescale
-                    keep /= self.dtype.type(1 - self.dropout)
-                inp = inp * keep
-                masks.append(keep)
-            else:
-                masks.append(None)
-            outs = []
-            for d in range(D):
-                i = layer * D + d
-                W_ih, W_hh, b_ih, b_hh, *W_hr = self._layer_params(layer, d)
-                out, h, c, cache = layer_forward(
-                    self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
-                    W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
-                    backend=self.backend, W_hr=W_hr[0] if W_hr else None, memory=self._memory,
-                )
-                outs.append(out)
-                caches.append(cache)
-                h_n.append(h)
-                c_n.append(c)
-            inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+        at_once = self._directions_at_once(xt.shape[1], lengths is not None)
+        chunks = None if at_once else self._wavefront_chunks(xt.shape[0], xt.shape[1], lengths is not None)
+        if chunks:
+            inp, caches, masks, h_n, c_n = self._forward_wavefront(xt, h0, c0, chunks)
+        else:
+            inp, caches, masks, h_n, c_n = self._forward_layers(xt, h0, c0, lengths, at_once)
         # One layer and direction: a view, no copy (read-only when it views the layer's cache).
         h_n = np.stack(h_n) if len(h_n) > 1 else h_n[0][None]
         c_n = None if not self.cell.has_cell_state else np.stack(c_n) if len(c_n) > 1 else c_n[0][None]
         self._cache = {
             "caches": caches, "masks": masks, "batched": batched, "T": xt.shape[0], "B": xt.shape[1],
-            "learned": learned,
+            "learned": learned, "at_once": at_once, "chunks": chunks,
         }
         return self._format_out(inp, batched), self._join_state(*self._format_state(h_n, c_n, batched))
+
+    def _dropout_mask(self, shape: tuple[int, ...]) -> Array | None:
+        """The dropout factor of one layer's input (training, dropout > 0), else None."""
+        if not (self.training and self.dropout > 0):
+            return None
+        keep = (self._rng.random(shape) >= self.dropout).astype(self.dtype)
+        if self.dropout < 1:  # p = 1 drops everything (torch: zeros), nothing to rescale
+            keep /= self.dtype.type(1 - self.dropout)
+        return keep
+
+    def _forward_layers(self, xt: Array, h0, c0, lengths, at_once: bool):
+        """Layer after layer (both directions of a layer at once when ``at_once``) ->
+        (out, caches, dropout masks, h_n list, c_n list)."""
+        D = self.num_directions
+        inp = xt
+        caches, masks, h_n, c_n = [], [], [], []
+        for layer in range(self.num_layers):
+            keep = self._dropout_mask(inp.shape) if layer > 0 else None
+            if keep is not None:
+                inp = inp * keep
+            masks.append(keep)
+            outs = []
+            for out, h, c, cache in parallel.maybe_parallel(at_once, [
+                self._direction_forward(inp, h0, c0, lengths, layer, d) for d in range(D)
+            ]):
+                outs.append(out)
+                caches.append(cache)
+                h_n.append(h)
+                c_n.append(c)
+            inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+        return inp, caches, masks, h_n, c_n
+
+    # -- the wavefront: layer l on chunk j beside layer l − 1 on chunk j + 1 ---------
+    def _wavefront_chunks(self, T: int, B: int, lengths: bool) -> list | None:
+        """Chunks of steps (t0, t1) for running the layers of a unidirectional stack as a wavefront
+        (:func:`bptt.functional.fast.parallel.pipeline`), or None for layer after layer."""
+        if self.num_directions != 1 or self.num_layers < 2 or lengths or self._memory != "full" \
+                or T < _WAVE_CHUNKS * _WAVE_MIN_STEPS:
+            return None
+        H = self.hidden_size
+        if select(self.cell, B, H, False, self.backend, projected=bool(self.proj_size)) is REFERENCE \
+                or not parallel.choose_wavefront(B, H, self.cell.gates * H, self.dtype):
+            return None
+        k = -(-T // _WAVE_CHUNKS)
+        return [(t0, min(t0 + k, T)) for t0 in range(0, T, k)]
+
+    def _forward_wavefront(self, xt: Array, h0, c0, chunks: list):
+        """Every layer chunk by chunk, layer l's chunk j after layer l − 1's (two threads) -> as
+        :meth:`_forward_layers`. The same numbers as layer after layer: each chunk starts from the state
+        the previous one ended in."""
+        L, (T, B, _) = self.num_layers, xt.shape
+        masks = [None] + [self._dropout_mask((T, B, self.out_size)) for _ in range(1, L)]  # in layer order
+        outs, parts = [[None] * len(chunks) for _ in range(L)], [[None] * len(chunks) for _ in range(L)]
+        state = [[None if h0 is None else h0[l], None if c0 is None else c0[l]] for l in range(L)]
+        params = [self._layer_params(l, 0) for l in range(L)]
+        spaces = [[self._chunk_workspace(l, j) for j in range(len(chunks))] for l in range(L)]
+
+        def work(l: int, j: int) -> None:
+            t0, t1 = chunks[j]
+            inp = xt[t0:t1] if l == 0 else outs[l - 1][j]
+            if masks[l] is not None:
+                inp = inp * masks[l][t0:t1]
+            outs[l][j], h, c, parts[l][j] = layer_forward(self.cell, inp, *state[l], *params[l],
+                                                          workspace=spaces[l][j], backend=self.backend)
+            state[l] = [h, c]
+
+        parallel.pipeline(L, len(chunks), work)
+        return (np.concatenate(outs[-1]), [_Chunks(p) for p in parts], masks, [s[0] for s in state],
+                [s[1] for s in state])
+
+    def _chunk_workspace(self, layer: int, j: int) -> Workspace:
+        spaces = self.__dict__.setdefault("_chunk_workspaces", {})
+        return spaces.setdefault((layer, j), Workspace())
+
+    def _backward_wavefront(self, cache: dict, dout_t, dh_n, dc_n, input_grad: bool):
+        """Backward of :meth:`_forward_wavefront`: layer l's chunk j after layer l + 1's (two threads);
+        gradients added up afterwards in this thread -> (dx, dh0, dc0)."""
+        L, chunks, masks, has_c = self.num_layers, cache["chunks"], cache["masks"], self.cell.has_cell_state
+        C = len(chunks)
+        dxs, grads = [[None] * C for _ in range(L)], [[None] * C for _ in range(L)]
+        state = [[None if dh_n is None else dh_n[l], None if dc_n is None else dc_n[l]] for l in range(L)]
+
+        def work(s: int, jj: int) -> None:
+            l, j = L - 1 - s, C - 1 - jj  # from the last layer and the last chunk
+            t0, t1 = chunks[j]
+            d = dxs[l + 1][j] if l < L - 1 else None if dout_t is None else dout_t[t0:t1]
+            g = layer_backward(d, *state[l], cache["caches"][l].parts[j], input_grad=input_grad or l > 0)
+            state[l] = [g["dh0"], g["dc0"]]
+            dx = g["dx"]
+            dxs[l][j] = dx if dx is None or masks[l] is None else dx * masks[l][t0:t1]
+            grads[l][j] = g
+
+        parallel.pipeline(L, C, work)
+        for l in range(L - 1, -1, -1):
+            for g in reversed(grads[l]):
+                self._accumulate(l, 0, g)
+        dh0 = np.stack([s[0] for s in state])
+        dc0 = np.stack([s[1] for s in state]) if has_c else None
+        return (None if dxs[0][0] is None else np.concatenate(dxs[0])), dh0, dc0
+
+    def _directions_at_once(self, B: int, lengths: bool) -> bool:
+        """Whether the two directions of each layer run at once (:mod:`bptt.functional.fast.parallel`):
+        bidirectional, on a fast backend (the reference backend is Python, holding the GIL), when allowed
+        and measured faster for this shape."""
+        if self.num_directions == 1:
+            return False
+        H = self.hidden_size
+        run = select(self.cell, B, H, lengths, self.backend, projected=bool(self.proj_size))
+        return run is not REFERENCE and parallel.choose(B, H, self.cell.gates * H, self.dtype)
+
+    def _direction_forward(self, inp: Array, h0, c0, lengths, layer: int, d: int):
+        """The call that runs one direction of one layer -> (out, h_T, c_T, cache)."""
+        i = layer * self.num_directions + d
+        W_ih, W_hh, b_ih, b_hh, *W_hr = self._layer_params(layer, d)
+        return lambda: layer_forward(
+            self.cell, inp, None if h0 is None else h0[i], None if c0 is None else c0[i],
+            W_ih, W_hh, b_ih, b_hh, lengths=lengths, reverse=bool(d), workspace=self._workspaces[i],
+            backend=self.backend, W_hr=W_hr[0] if W_hr else None, memory=self._memory,
+        )
 
     def _format_out(self, out: Array, batched: bool) -> Array:
         if not batched:
@@ -275,26 +374,36 @@ class RNNBase(Module):
         """
         cache = _require_cache(self, self._cache)
         batched, T, B = cache["batched"], cache["T"], cache["B"]
-        D, H, P, L = self.num_directions, self.hidden_size, self.out_size, self.num_layers
         dout_t = self._check_grad_out(dout, batched, T, B)
         dh_n, dc_n = self._split_state(dstate, "dstate")
         dh_n = self._check_grad_state("dh_n", dh_n, batched, B)
         dc_n = self._check_grad_state("dc_n", dc_n, batched, B) if self.cell.has_cell_state else None
         _consume(self, retain_graph)
+        if cache["chunks"]:
+            dout_t, dh0, dc0 = self._backward_wavefront(cache, dout_t, dh_n, dc_n, input_grad)
+        else:
+            dout_t, dh0, dc0 = self._backward_layers(cache, dout_t, dh_n, dc_n, input_grad, B)
+        for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
+            self._params[name].accumulate((dh0 if name == "h0" else dc0).sum(axis=1))
+        dx = None if dout_t is None else self._format_out(dout_t, batched)
+        return dx, self._join_state(*self._format_state(dh0, dc0, batched))
+
+    def _backward_layers(self, cache: dict, dout_t, dh_n, dc_n, input_grad: bool, B: int):
+        """Layer after layer from the last (both directions at once when the forward ran them so)
+        -> (dx, dh0, dc0)."""
+        D, H, P, L = self.num_directions, self.hidden_size, self.out_size, self.num_layers
         LD, has_c = L * D, self.cell.has_cell_state
         dh0 = np.empty((LD, B, self.out_size), dtype=self.dtype) if LD > 1 else None
         dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None
         for layer in range(L - 1, -1, -1):
             dinp = None
-            for d in range(D):
+            tasks = [_backward_call(None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
+                                    None if dh_n is None else dh_n[layer * D + d],
+                                    None if dc_n is None else dc_n[layer * D + d],
+                                    cache["caches"][layer * D + d], input_grad or layer > 0) for d in range(D)]
+            # Gradients are added up after both directions are done, in the sequential order.
+            for d, g in enumerate(parallel.maybe_parallel(cache["at_once"], tasks)):
                 i = layer * D + d
-                g = layer_backward(
-                    None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
-                    None if dh_n is None else dh_n[i],
-                    None if dc_n is None else dc_n[i],
-                    cache["caches"][i],
-                    input_grad=input_grad or layer > 0,
-                )
                 self._accumulate(layer, d, g)
                 if LD == 1:  # one layer and direction: no stacking
                     dh0 = g["dh0"][None]
@@ -308,10 +417,7 @@ class RNNBase(Module):
             if cache["masks"][layer] is not None:
                 dinp = dinp * cache["masks"][layer]
             dout_t = dinp
-        for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
-            self._params[name].accumulate((dh0 if name == "h0" else dc0).sum(axis=1))
-        dx = None if dout_t is None else self._format_out(dout_t, batched)
-        return dx, self._join_state(*self._format_state(dh0, dc0, batched))
+        return dout_t, dh0, dc0
 
     def _accumulate(self, layer: int, d: int, g: dict) -> None:
         params = self._params
@@ -394,6 +500,31 @@ class RNN(RNNBase):
     def extra_repr(self) -> str:
         """The arguments shown inside ``repr(module)``'s parentheses, as torch prints them."""
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+
+class _Chunks:
+    """The caches of one layer run chunk by chunk (the wavefront), read like one :class:`LayerCache`."""
+
+    mask = order = None  # the wavefront runs without lengths, one direction
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+        self.backend = parts[0].backend
+
+    @property
+    def cell_state_seq(self) -> Array | None:
+        """c_t of every step (T, B, H), or None without a cell state."""
+        cs = [p.cell_state_seq for p in self.parts]
+        return None if cs[0] is None else np.concatenate(cs)
+
+
+# The wavefront: at most this many chunks of steps per layer, none shorter than _WAVE_MIN_STEPS.
+_WAVE_CHUNKS, _WAVE_MIN_STEPS = 8, 4
+
+
+def _backward_call(dout, dh_T, dc_T, cache: LayerCache, input_grad: bool):
+    """The call that backpropagates one direction of one layer -> :func:`layer_backward`'s dict."""
+    return lambda: layer_backward(dout, dh_T, dc_T, cache, input_grad=input_grad)
 
 
 def _check_bool(name: str, value: Any) -> bool:

@@ -86,17 +86,10 @@ def threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
     """
     if not (_ONE_THREAD_BAND[0] <= B * H * GH < _ONE_THREAD_BAND[1]):
         return NO_CONTEXT
-    global _controller
-    if _controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _controller = False
-        else:
-            _controller = ThreadpoolController()
-    if _controller is False:
+    ctl = controller()
+    if ctl is None:
         return NO_CONTEXT
-    blas = _controller.select(user_api="blas")
+    blas = ctl.select(user_api="blas")
     threads = tuple(p.num_threads for p in blas.lib_controllers)
     if all(n <= 1 for n in threads):
         return NO_CONTEXT
@@ -105,6 +98,19 @@ def threads_for_loop(B: int, H: int, GH: int, dtype: np.dtype):
     if one is None:
         one = _one_thread_faster[key] = _gemm_chain_faster_on_one_thread(B, H, GH, np.dtype(dtype), blas)
     return blas.limit(limits=1) if one else NO_CONTEXT
+
+
+def controller() -> Any:
+    """threadpoolctl's ThreadpoolController of this process (made once), or None without threadpoolctl."""
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _controller = False
+        else:
+            _controller = ThreadpoolController()
+    return None if _controller is False else _controller
 
 
 def _gemm_chain_faster_on_one_thread(B: int, H: int, GH: int, dtype: np.dtype, blas, steps: int = 16,
