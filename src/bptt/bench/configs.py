@@ -41,6 +41,7 @@ CONFIGS = {
     "small": Config("small", 16, 32, 32, 64, 1),
     "medium": Config("medium", 32, 64, 64, 256, 1),
     "large": Config("large", 64, 128, 256, 512, 2),
+    "long": Config("long", 8, 2000, 32, 128, 1),  # a long sequence: where what BPTT keeps per step adds up
 }
 
 # torch_time / bptt_time the issue asks for, per (config, cell).
@@ -52,6 +53,12 @@ TARGETS = {
 }
 # At the large size bptt must reach this fraction of NumPy's own GEMM speed.
 LARGE_GEMM_FRACTION = 0.75
+
+# Memory (bptt.bench.memory): bptt's peak RSS of forward+backward at most this fraction of torch's
+# at these configs, and what forward keeps per step at most CACHE_TARGET × the equations' minimum.
+MEMORY_TARGET = 0.6
+MEMORY_TARGET_CONFIGS = ("medium", "large", "long")
+CACHE_TARGET = 1.25
 
 
 def gemm_shapes(cfg: Config, cell: str) -> list[tuple[int, int, int, int]]:

@@ -294,6 +294,7 @@ class RNNBase(Module):
                     None if dc_n is None else dc_n[i],
                     cache["caches"][i],
                     input_grad=input_grad or layer > 0,
+                    spend=not retain_graph,
                 )
                 self._accumulate(layer, d, g)
                 if LD == 1:  # one layer and direction: no stacking
