@@ -130,6 +130,7 @@ class Buffered:
             self.forward_loop(S)
         else:
             self._step_loop(S)
+        S.W_in = S.W_hh_T = None  # the forward's scaled weight copies: backward reads W_ih, W_hh
         if mask is None:
             out = Hs[1:]
             out.flags.writeable = False  # a view of the state: backward reads it
