@@ -58,7 +58,7 @@ class GRUNumpy(Buffered):
             b_all[:2 * H] += S.b_hh[:2 * H]  # b_hn stays in the step: r multiplies it
             S.b_in = b_all * scale[:, 0]
             S.b_hn = S.b_hh[2 * H:] * scale[2 * H:, 0]
-        S.Q = S.empty("Q", (T, B, 3 * H), dt)
+        S.Q = self.forward_buffer(S, "Q", (T, B, 3 * H))
         S.tmp = np.empty((B, H), dtype=dt)
 
     def step(self, t: int, S: GRUState) -> None:
@@ -128,7 +128,7 @@ class GRUFused(GRUNumpy):
 
     name = "fused"
     own_backward_loop = True
-    backward_in_place = True  # kernels.gru_backward reads a[b, j], q[b, 2H + j] before it writes column j
+    backward_in_place = True  # step t reads P[t], Q[t]; its dP, dQ go to rows t+1 (layer.Buffered)
 
     def __init__(self, whole_step: bool = False) -> None:
         self.whole_step = whole_step  # tiny layers: exp inside the kernel, one kernel per forward step

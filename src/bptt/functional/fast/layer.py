@@ -196,14 +196,23 @@ class Buffered:
 
     own_backward_loop = False  # True: ``backward_loop`` runs the unmasked recurrence itself
     # True: with ``S.spend`` the gradients of the gate pre-activations (dP, dQ) are written over the
-    # forward buffers they come from (P, Q): a backend whose step reads everything of step t before it
-    # writes step t's gradients, and nothing of step t afterwards. Peak memory: one (T, B, G·H) less.
+    # forward buffers they come from (P, Q), one step later: dP_t into P's row t+1, dead once step t+1
+    # is done (the loops run t = T−1 … 0). Never into row t: a kernel whose input and output overlap
+    # loses its vector loop (LLVM's alias check fails; medium LSTM float32 was 1.1× slower). So P and
+    # Q get one spare row (forward_buffer). Peak memory: one (T, B, G·H) array less.
     backward_in_place = False
 
+    def forward_buffer(self, S: LayerState, name: str, shape: tuple[int, ...]) -> Array:
+        """A (T, …) forward buffer a spending backward may reuse: with one spare row after it if so."""
+        if not self.backward_in_place:
+            return S.empty(name, shape, S.dtype)
+        return S.empty(name, (shape[0] + 1,) + tuple(shape[1:]), S.dtype)[:shape[0]]
+
     def grad_buffer(self, S: LayerState, name: str, forward_buffer: Array) -> Array:
-        """The buffer of ``name`` (dP or dQ): ``forward_buffer`` itself when this backward may spend it."""
+        """The buffer of ``name`` (dP or dQ): rows 1…T of ``forward_buffer``'s array when this backward
+        may spend it (see ``backward_in_place``), else an array of its own."""
         if S.spend and self.backward_in_place:
-            return forward_buffer
+            return forward_buffer.base[1:]
         return S.empty(name, forward_buffer.shape, S.dtype)
 
     def _backward_step_loop(self, S: LayerState, dout, dh_T, dc_T, keep_dh):
@@ -269,7 +278,7 @@ class Buffered:
     # -- what a cell's backend provides ---------------------------------------
     def projection_buffer(self, S: LayerState, shape: tuple[int, ...]) -> Array:
         """Where the input projection P goes (default: an array of its own)."""
-        return S.empty("P", shape, S.dtype)
+        return self.forward_buffer(S, "P", shape)
 
     def prepare(self, S: LayerState, cell: Any) -> None:  # pragma: no cover - abstract
         """Once per forward, before P exists: set ``S.W_in`` / ``S.b_in`` (the input GEMM's weight and bias,

@@ -134,7 +134,7 @@ class LSTMFused(LSTMNumpy):
 
     name = "fused"
     own_backward_loop = True
-    backward_in_place = True  # kernels.lstm_backward reads a[b, j] of every gate before it writes da[b, j]
+    backward_in_place = True  # step t reads P[t]; its dP goes to row t+1 (layer.Buffered)
 
     def __init__(self, whole_step: bool = False) -> None:
         self.whole_step = whole_step  # tiny layers: exp inside the kernel, one kernel per forward step
@@ -160,7 +160,7 @@ class LSTMFused(LSTMNumpy):
 
     def prepare_backward(self, S: LSTMState) -> None:
         T, B, H, dt = S.T, S.B, S.H, S.dtype
-        S.dP = S.dQ = self.grad_buffer(S, "dP", S.P)  # with S.spend: the gates' buffer, step by step
+        S.dP = S.dQ = self.grad_buffer(S, "dP", S.P)  # with S.spend: in the gates' buffer
         S.dh_buf = np.empty((2, B, H), dtype=dt)
         S.dc_buf = np.empty((2, B, H), dtype=dt)
         S.zero = np.zeros((B, H), dtype=dt)
