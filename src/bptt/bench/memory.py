@@ -111,7 +111,8 @@ def measure_rss(bench) -> dict:
     kept = rss_bytes() - base
     for _ in run:
         pass
-    return {"rss_peak": hwm_bytes() - base, "rss_kept": kept}
+    hwm = hwm_bytes()
+    return {"rss_peak": hwm - base, "rss_kept": kept, "rss_base": base, "rss_process_peak": hwm}
 
 
 def measure_traced(make_bench) -> dict:
