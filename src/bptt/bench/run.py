@@ -14,6 +14,11 @@ GFLOP/s count GEMM FLOPs only (:func:`bptt.bench.configs.gemm_flops`). The
 "NumPy GEMM" column is the practical ceiling: the same GEMM shapes bptt runs,
 each timed alone with ``np.dot`` in the bptt process, FLOP-weighted.
 
+Memory (:mod:`bptt.bench.memory`; ``--no-memory`` skips it, ``--memory-only`` measures
+nothing else): per row, each library once more in a fresh worker process, peak RSS of
+forward+backward (bptt also by tracemalloc), bptt/torch, and the bytes per step bptt's
+forward keeps against the minimum the equations need.
+
 Results go to ``bench-results/<label>.json`` under the current directory
 (``--out`` for another path); ``--show FILE
 [--baseline FILE]`` prints a saved run (against another).
