@@ -32,3 +32,11 @@ def test_check_command_passes(argv, capsys):
 def test_check_reports_bad_arguments(capsys):
     assert main(["check", "--hidden-size", "0"]) == 2
     assert "bptt check: error: --hidden-size: expected an int >= 1, got 0\n" == capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["003", "004"])
+def test_every_seed_is_a_choice_of_the_command(name, capsys):
+    # The course has five seed texts (000-004); each one is reachable from the command line.
+    assert main(["seeds", "--seed", name]) == 0
+    out = capsys.readouterr().out
+    assert f"seed {name}:" in out and "NO" not in out

@@ -12,8 +12,10 @@ from .options import int_list, nonnegative_int, positive_int
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bptt seeds`` and ``bptt check`` to ``sub``."""
+    from ..seeds import SEEDS  # the choices come from the seeds' own registry (a literal list once missed 003/004)
+
     p = sub.add_parser("seeds", help="rebuild the course's networks and print their numbers next to bptt's")
-    p.add_argument("--seed", choices=["000", "001", "002", "all"], default="all", help="which seed document (default all)")
+    p.add_argument("--seed", choices=[*SEEDS, "all"], default="all", help="which seed document (default all)")
     p.set_defaults(func=cmd_seeds)
 
     c = sub.add_parser("check", help="gradients of a random network vs finite differences (and torch autograd)")
