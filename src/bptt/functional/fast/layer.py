@@ -197,9 +197,9 @@ class Buffered:
     own_backward_loop = False  # True: ``backward_loop`` runs the unmasked recurrence itself
     # True: with ``S.spend`` the gradients of the gate pre-activations (dP, dQ) are written over the
     # forward buffers they come from (P, Q), one step later: dP_t into P's row t+1, dead once step t+1
-    # is done (the loops run t = T−1 … 0). Never into row t: a kernel whose input and output overlap
-    # loses its vector loop (LLVM's alias check fails; medium LSTM float32 was 1.1× slower). So P and
-    # Q get one spare row (forward_buffer). Peak memory: one (T, B, G·H) array less.
+    # is done (the loops run t = T−1 … 0). Never into row t: with a kernel's input and output
+    # overlapping, medium LSTM float32 was 1.1× slower (most likely its vector loop's runtime alias
+    # check failing). So P and Q get one spare row (forward_buffer). Peak: one (T, B, G·H) array less.
     backward_in_place = False
 
     def forward_buffer(self, S: LayerState, name: str, shape: tuple[int, ...]) -> Array:
