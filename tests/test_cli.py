@@ -48,7 +48,7 @@ def _run(argv, capsys):
     (["lab", "--jobs", "-3"], "bptt lab: error: --jobs: expected an int >= 1, got '-3'"),
     (["lab", "--only", "vanishing,,search"], "bptt lab: error: --only: expected comma-separated names, got 'vanishing,,search'"),
     (["lab", "--only", "foo"], "bptt lab: error: --only: expected one of ('vanishing', 'activations', 'regularization', "
-                               "'batch-size', 'search', 'lengths'), got 'foo'"),
+                               "'batch-size', 'search', 'lengths', 'costs'), got 'foo'"),
     (["frob"], "bptt: error: COMMAND: invalid choice: 'frob' (choose from 'seeds', 'check', 'train', 'sample', "
                "'explain', 'experiment', 'lab', 'bench')"),
 ])

@@ -244,3 +244,45 @@ def test_numbers_are_written_without_artefacts():
     # a difference counts only beyond both spreads together
     assert clearly_above(0.9, 0.05, 0.5, 0.1) and not clearly_above(0.9, 0.2, 0.6, 0.15)
     assert not clearly_above(float("nan"), 0.0, 0.1, 0.0)
+
+
+def test_bullets_keep_identifiers_as_typed():
+    from bptt.lab.experiments.base import capitalize
+
+    assert capitalize("lstm: γ = 0.8") == "lstm: γ = 0.8" and capitalize("rnn-tanh, ρ = 1") == "rnn-tanh, ρ = 1"
+    assert capitalize("adding problem: 90 %") == "Adding problem: 90 %"
+    text = tiny("vanishing").conclusion("en")
+    assert "• rnn-tanh: γ = " in text and "• lstm: γ = " in text and "Lstm" not in text and "Rnn-" not in text
+
+
+def _learning_result(steps, lstm_curve):
+    """A vanishing result holding only a learning table: copy task, T = 100, LSTM failing, GRU solving."""
+    from bptt.lab.experiments.base import ExperimentResult
+
+    res = ExperimentResult("vanishing", "full", 0, [])
+    res.meta["config"] = {"train_steps": steps}
+    x = [steps // 8 * (i + 1) for i in range(8)]
+    rows = []
+    for cell, acc, curve in (("rnn-tanh", 0.125, [0.125] * 8), ("lstm", 0.19, lstm_curve), ("gru", 0.95, [0.9] * 8)):
+        rows.append({"task": "copy", "cell": cell, "T": 100, "seeds": 3, "accuracy_mean": acc, "accuracy_std": 0.01,
+                     "chance_accuracy": 0.125})
+        res.curves.append({"config": {"task": "copy", "cell": cell, "T": 100, "seed": 7}, "name": "eval_accuracy",
+                           "x": x, "y": curve})
+    res.tables["learning"] = {"columns": [], "rows": rows}
+    return res
+
+
+def test_vanishing_says_why_a_gated_cell_disagrees_with_the_literature():
+    from bptt.lab.experiments.vanishing import _conclude_learning
+
+    rising = [0.125, 0.13, 0.15, 0.16, 0.17, 0.18, 0.19, 0.19]
+    text = " ".join(_conclude_learning(_learning_result(4000, rising), "en"))
+    # the middle evaluation (step 2000) and the last, as percentages; full budget: "more steps", not "--budget full"
+    assert "copy task, T = 100: lstm did not clearly learn in 4000 steps (lstm 19 % ± 1 %; chance 12 %)" in text
+    assert "(accuracy 16 % at step 2000, 19 % at the end)" in text and "more steps" in text
+    assert "--budget full" not in text and "gru" not in text.split("did not clearly learn")[0].split(":")[-1]
+    flat = " ".join(_conclude_learning(_learning_result(4000, [0.125] * 8), "es"))
+    assert "apenas se movió en la segunda mitad (12 % en el paso 2000, 12 % al final)" in flat
+    assert "tarea de copia, T = 100: lstm, sin aprendizaje claro en 4000 pasos" in flat
+    short = " ".join(_conclude_learning(_learning_result(1000, rising), "en"))
+    assert "--budget full trains 4000 steps" in short and "at step 500" in short

@@ -3,6 +3,7 @@
 import base64
 import csv
 import json
+import math
 import re
 
 import pytest
@@ -26,6 +27,7 @@ def _expected_rows(name):
         "search": lambda: c["seeds"] * len(c["samplers"]) * len(c["grid_lr"]) * len(c["grid_epochs"])
         * len(c["grid_hidden"]),
         "lengths": lambda: len(c["cells"]) * 9,
+        "costs": lambda: 3 * len(c["lengths"]) + sum(T <= c["rtrl_max_T"] for T in c["lengths"]),
     }
     return count[name]()
 
@@ -141,3 +143,56 @@ def test_lab_rejects_unknown_names(tmp_path):
         run_lab(out=tmp_path, budget="tiny", only=["dropout"], progress=False)
     with pytest.raises(ValueError, match="budget"):
         run_lab(out=tmp_path, budget="huge", progress=False)
+
+
+def test_report_is_projectable(lab):
+    """Issue 16 item 3: tables scroll inside their box, figures have a caption and a real alt text."""
+    report = (lab[1] / "es" / "report.html").read_text(encoding="utf-8")
+    assert report.count("<table>") >= 6 and report.count("<table>") == report.count('<div class="tablebox"><table>')
+    css = report.split("<style>")[1].split("</style>")[0]
+    assert re.search(r"\.tablebox\{[^}]*overflow-x:auto", css) and re.search(r"img\{[^}]*max-width:100%", css)
+    figures = re.findall(r"<figure>(.*?)</figure>", report, re.S)
+    assert len(figures) >= 12
+    for fig in figures:
+        alt, name = re.search(r'<img alt="([^"]*)" data-file="([^"]+)"', fig).groups()
+        caption = re.search(r"<figcaption>(.*?)</figcaption>", fig, re.S).group(1)
+        assert len(alt) > 20 and ".png" not in alt and name[:-4] not in alt, (name, alt)
+        assert len(re.sub(r"<[^>]+>", "", caption)) > 40, name
+    # numbers in sentences: no e+NN artefacts, no "1 1 epochs"
+    for b in re.findall(r"<li>(.*?)</li>", report):
+        assert not re.search(r"\de[+-]\d", b) and not re.search(r"\b(\d+) \1 ", b), b
+
+
+def test_gradient_ratios_are_finite_in_the_csv(lab):
+    """Issue 16 item 2: ratios are logs (−183, not 0 or −inf); only an exactly zero gradient (dead ReLU) may be −inf."""
+    with open(lab[1] / "es" / "data" / "vanishing.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert "grad_ratio_first_last" not in rows[0]  # 10**(−400) would be written as 0.0
+    for r in rows:
+        assert all(v.strip().lower() not in ("inf", "-inf") for v in r.values()), r
+        if r["cell"] != "rnn-relu":
+            assert math.isfinite(float(r["log10_ratio"])), r
+    sig = [float(r["log10_ratio"]) for r in rows if r["cell"] == "rnn-sigmoid" and float(r["rho"]) == 0.5]
+    assert min(sig) < -15  # far below what 10**x could hold as a ratio of norms near 1e-8
+
+
+def test_progress_moves_within_each_experiment():
+    """Issue 16 item 3: the lab's status line counts steps inside a running experiment, not only experiments."""
+    import io
+
+    from bptt.lab.experiments.base import set_reporter
+    from bptt.lab.report import _Status
+
+    seen = []
+    set_reporter(lambda desc, done, total: seen.append((desc, done, total)))
+    try:
+        get_experiment("batch-size").run(budget="tiny", seed=0, progress=False)
+    finally:
+        set_reporter(None)
+    total = seen[0][2]
+    assert total > 2 and [d for _, d, _ in seen] == list(range(total + 1))
+    status = _Status(6, "en", True)
+    status.stream, status.tty = io.StringIO(), False
+    status.update("batch-size", *seen[2])
+    status.finished("vanishing")
+    assert f"batch size 2/{total}" in status.stream.getvalue() and "1 of 6 experiments" in status.stream.getvalue()

@@ -263,14 +263,32 @@ _VANISHING: dict[str, tuple[str, str]] = {
         "{task}: como en la literatura (Hochreiter y Schmidhuber 1997; Le, Jaitly y Hinton 2015), las celdas con "
         "compuertas aprenden con T = {T} mientras la RNN tanh queda muy atrás."),
     "vanishing.c.literature_disagrees": (
-        "{task}, T = {T}: {cells} did not clearly learn, unlike the literature (LSTM solves the adding problem at "
-        "T ≥ 100, Hochreiter & Schmidhuber 1997). Why: {steps} training steps are too few — at long T a gated cell "
-        "first sits on a plateau (predicting the mean) that lasts longer than this budget; --budget full trains "
-        "longer.",
-        "{task}, T = {T}: {cells} no aprendió claramente, a diferencia de la literatura (la LSTM resuelve el problema "
-        "de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997). Por qué: {steps} pasos de entrenamiento son pocos — "
-        "con T largo una celda con compuertas pasa primero por una meseta (predecir la media) más larga que este "
-        "presupuesto; --budget full entrena más."),
+        "{task}, T = {T}: {cells} did not clearly learn in {steps} steps ({acc}; chance {chance}), unlike the "
+        "literature ({ref}). Why: {why}",
+        "{task}, T = {T}: {cells}, sin aprendizaje claro en {steps} pasos ({acc}; azar {chance}), a diferencia de la "
+        "literatura ({ref}). Por qué: {why}"),
+    "vanishing.ref.adding": ("LSTM solves the adding problem at T ≥ 100, Hochreiter & Schmidhuber 1997",
+                             "la LSTM resuelve el problema de la suma con T ≥ 100, Hochreiter y Schmidhuber 1997"),
+    "vanishing.ref.copy": ("LSTM recalls across delays ≥ 100 with long training, Hochreiter & Schmidhuber 1997",
+                           "la LSTM recuerda a través de demoras ≥ 100 con un entrenamiento largo, Hochreiter y "
+                           "Schmidhuber 1997"),
+    "vanishing.why.short": (
+        "at long T a gated cell first sits on a plateau (the answer without memory) that lasts longer than this budget "
+        "(accuracy {a0} at step {s0}, {a1} at the end); --budget full trains {full} steps.",
+        "con T largo una celda con compuertas pasa primero por una meseta (la respuesta sin memoria) más larga que "
+        "este presupuesto (precisión {a0} en el paso {s0}, {a1} al final); --budget full entrena {full} pasos."),
+    "vanishing.why.long": (
+        "the training signal reaches the stored symbols only through the whole delay, so the cell first sits "
+        "long on the memoryless plateau (the most frequent symbol); it was still climbing when the budget ran out "
+        "(accuracy {a0} at step {s0}, {a1} at the end): more steps, not another cell, are what it lacks.",
+        "la señal de entrenamiento llega a los símbolos guardados solo a través de toda la demora, así que la celda "
+        "pasa primero mucho tiempo en la meseta sin memoria (el símbolo más frecuente); aún subía cuando se acabó "
+        "el presupuesto (precisión {a0} en el paso {s0}, {a1} al final): le faltan pasos, no otra celda."),
+    "vanishing.why.flat": (
+        "the accuracy barely moved in the second half ({a0} at step {s0}, {a1} at the end): the gradient through the "
+        "whole delay finds the stored symbols only after far more updates.",
+        "la precisión apenas se movió en la segunda mitad ({a0} en el paso {s0}, {a1} al final): el gradiente a través "
+        "de toda la demora encuentra los símbolos guardados solo tras muchas más actualizaciones."),
     "vanishing.c.trained": (
         "After training (adding problem, T = {T}): log10 ‖∂ŷ/∂s_1‖/‖∂ŷ/∂s_T‖, how much the prediction still depends "
         "on step 1, is {items}.",
@@ -552,7 +570,9 @@ _ACT: dict[str, tuple[str, str]] = {
     "activations.c.mlp_fastest": ("{best} gets there clearly fastest.", "{best} llega claramente antes."),
     "activations.c.mlp_fastest_ties": ("{best} gets there first, with no clear difference from {ties}.",
                                        "{best} llega primero, sin diferencia clara con {ties}."),
-    "activations.c.val": ("Validation accuracy at the end: {items}.", "Precisión de validación al final: {items}."),
+    "activations.c.val": ("Validation accuracy, mean of the last tenth of the epochs (not one epoch's value): {items}.",
+                          "Precisión de validación, media del último décimo de las épocas (no el valor de una sola "
+                          "época): {items}."),
     "activations.c.val_best": ("{best} is clearly the most accurate.", "{best} es claramente la más precisa."),
     "activations.c.val_ties": ("Most accurate: {best}, with no clear difference from {ties}.",
                                "La más precisa: {best}, sin diferencia clara con {ties}."),
@@ -560,10 +580,10 @@ _ACT: dict[str, tuple[str, str]] = {
                             "{items} — {low} sends the least signal back to the first layer.",
                             "Gradiente que llega a la primera matriz de pesos relativo a la última (media en el "
                             "entrenamiento): {items} — {low} es la que menos señal devuelve a la primera capa."),
-    "activations.c.rnn": ("RNN forecasting the sine (T = {T}), final test MSE: {items} (predicting the mean gives "
-                          "{chance}).",
-                          "RNN que pronostica el seno (T = {T}), MSE final de prueba: {items} (predecir la media da "
-                          "{chance})."),
+    "activations.c.rnn": ("RNN forecasting the sine (T = {T}), test MSE over the last tenth of training: {items} "
+                          "(predicting the mean gives {chance}).",
+                          "RNN que pronostica el seno (T = {T}), MSE de prueba en el último décimo del entrenamiento: "
+                          "{items} (predecir la media da {chance})."),
     "activations.c.rnn_best": ("{best} is clearly the best RNN.", "{best} es claramente la mejor RNN."),
     "activations.c.rnn_ties": ("Best RNN: {best}, with no clear difference from {ties}.",
                                "Mejor RNN: {best}, sin diferencia clara con {ties}."),
@@ -735,8 +755,166 @@ _SEARCH: dict[str, tuple[str, str]] = {
 }
 
 
+# -- costs ---------------------------------------------------------------------------------------
+_COSTS: dict[str, tuple[str, str]] = {
+    "costs.title": ("What BPTT costs, and what replaces it: checkpointing, truncation, RTRL",
+                    "Lo que cuesta BPTT y lo que lo sustituye: puntos de control, truncado, RTRL"),
+    "costs.setup": (
+        "One gradient of one LSTM layer (small H, float64) for a random ∂L/∂h_t at every step, by four methods: full "
+        "BPTT (every step's activations kept), checkpointed BPTT (the state every k = ⌈√T⌉ steps, each segment "
+        "recomputed in the backward), truncated BPTT (the gradient cut every k steps) and RTRL (the sensitivity "
+        "∂s_t/∂θ carried forward, O(H²·P) per step: stopped at a T where it gets too slow). Time: best of a few "
+        "runs; memory: tracemalloc peak of what the method allocates. Then the bias of truncation against k, and "
+        "the delayed echo y_t = x_{t−d} learned from the same episodes by online RTRL (an update every step), "
+        "truncated BPTT with k below and above the delay d, and full BPTT (one update per episode), with Adam. "
+        "Several seeds (mean ± std).",
+        "Un gradiente de una capa LSTM (H pequeño, float64) para un ∂L/∂h_t aleatorio en cada paso, con cuatro "
+        "métodos: BPTT completo (guarda las activaciones de cada paso), BPTT con puntos de control (el estado cada k "
+        "= ⌈√T⌉ pasos; cada segmento se recalcula en la pasada hacia atrás), BPTT truncado (el gradiente se corta "
+        "cada k pasos) y RTRL (la sensibilidad ∂s_t/∂θ llevada hacia delante, O(H²·P) por paso: se detiene en una T "
+        "donde se vuelve demasiado lento). Tiempo: el mejor de unas pocas ejecuciones; memoria: pico de tracemalloc "
+        "de lo que reserva el método. Después, el sesgo del truncado frente a k, y el eco retardado y_t = x_{t−d} "
+        "aprendido con los mismos episodios por RTRL en línea (una actualización por paso), BPTT truncado con k "
+        "menor y mayor que la demora d, y BPTT completo (una actualización por episodio), con Adam. Varias semillas "
+        "(media ± desviación)."),
+    "costs.c.memory": (
+        "Peak memory at T = {T} ({n} seeds): full BPTT {f} MiB, checkpointed (k = {kc}) {c} MiB ({rc}× less), "
+        "truncated (k = {kt}) {t} MiB.",
+        "Memoria pico en T = {T} ({n} semillas): BPTT completo {f} MiB, con puntos de control (k = {kc}) {c} MiB "
+        "({rc}× menos), truncado (k = {kt}) {t} MiB."),
+    "costs.c.time": (
+        "Time of one gradient at T = {T}: full {f} s, checkpointed {c} s ({rc}× full: the extra forward; {verdict}), "
+        "truncated {t} s.",
+        "Tiempo de un gradiente en T = {T}: completo {f} s, con puntos de control {c} s ({rc}× el completo: la "
+        "pasada hacia delante de más; {verdict}), truncado {t} s."),
+    "costs.c.clearly_slower": ("clearly slower", "claramente más lento"),
+    "costs.c.clearly_faster": ("clearly faster", "claramente más rápido"),
+    "costs.c.no_clear": ("no clear difference", "sin diferencia clara"),
+    "costs.c.rtrl": (
+        "RTRL (H = {H}) at T = {T}: {r} s against full BPTT's {f} s ({ratio}×, {verdict}); peak memory {mr} MiB "
+        "against {mf} MiB.",
+        "RTRL (H = {H}) en T = {T}: {r} s frente a {f} s del BPTT completo ({ratio}×, {verdict}); memoria pico "
+        "{mr} MiB frente a {mf} MiB."),
+    "costs.c.rtrl_stopped": ("RTRL was stopped at T = {T}: each step costs O(H²·P), so longer runs take too long.",
+                             "RTRL se detuvo en T = {T}: cada paso cuesta O(H²·P), así que más pasos tardan "
+                             "demasiado."),
+    "costs.c.hidden": (
+        "Time per step (T = {T}) from H = {h0} to H = {h1}: RTRL {r0} → {r1} ms, full BPTT {f0} → {f1} ms; "
+        "log–log slope from H = {ha} to {h1}: RTRL {sr} (H²·P ∝ H⁴ predicts 4), full BPTT {sf}.",
+        "Tiempo por paso (T = {T}) de H = {h0} a H = {h1}: RTRL {r0} → {r1} ms, BPTT completo {f0} → {f1} ms; "
+        "pendiente log–log de H = {ha} a {h1}: RTRL {sr} (H²·P ∝ H⁴ predice 4), BPTT completo {sf}."),
+    "costs.c.exact": (
+        "Checkpointed BPTT and RTRL give full BPTT's gradient: largest relative difference {c} and {r} (rounding); "
+        "truncation (k = {kt}) is off by {t} at T = {T}.",
+        "BPTT con puntos de control y RTRL dan el gradiente del BPTT completo: mayor diferencia relativa {c} y {r} "
+        "(redondeo); el truncado (k = {kt}) se desvía {t} en T = {T}."),
+    "costs.c.truncation": ("Truncated gradient against the true one (T = {T}, {n} seeds), cosine (relative error): "
+                           "{items}.",
+                           "Gradiente truncado frente al verdadero (T = {T}, {n} semillas), coseno (error relativo): "
+                           "{items}."),
+    "costs.c.truncation_099": ("The cosine stays at or above 0.99 (beyond its spread) from k = {k} (of T = {T}).",
+                               "El coseno queda en 0.99 o más (más allá de su dispersión) desde k = {k} (de T = {T})."),
+    "costs.c.training": ("Delayed echo, delay {d}, {steps} steps seen, {n} seeds, test accuracy: {items}.",
+                         "Eco retardado, demora {d}, {steps} pasos vistos, {n} semillas, precisión de prueba: "
+                         "{items}."),
+    "costs.c.best": ("Best: {best}; clearly below it: {below}; no clear difference from it: {tie}.",
+                     "Mejor: {best}; claramente por debajo: {below}; sin diferencia clara con él: {tie}."),
+    "costs.c.blind_chance": ("Truncation with k = {k} < delay {d} stays at chance ({a}): its gradient never links y_t "
+                             "to x_{{t−d}}.",
+                             "El truncado con k = {k} < demora {d} se queda en el azar ({a}): su gradiente nunca une "
+                             "y_t con x_{{t−d}}."),
+    "costs.c.blind_learned": ("Truncation with k = {k} < delay {d} still got above chance ({a}): the forward carries "
+                              "the state across chunks, and some of it was learned anyway.",
+                              "El truncado con k = {k} < demora {d} superó aun así el azar ({a}): la pasada hacia "
+                              "delante lleva el estado entre trozos y algo se aprendió de todos modos."),
+    "costs.c.cpu": ("CPU time of training (updates): {items}.",
+                    "Tiempo de CPU del entrenamiento (actualizaciones): {items}."),
+    "progress.costs: time and memory": ("costs: time and memory", "costes: tiempo y memoria"),
+    "progress.costs: truncation": ("costs: truncation", "costes: truncado"),
+    "progress.costs: training": ("costs: training", "costes: entrenamiento"),
+    "val.full": ("full BPTT", "BPTT completo"),
+    "val.checkpoint": ("checkpointed BPTT", "BPTT con puntos de control"),
+    "val.truncated": ("truncated BPTT", "BPTT truncado"),
+    "val.rtrl": ("RTRL", "RTRL"),
+    "lbl.costs_seconds": ("time of one gradient (s)", "tiempo de un gradiente (s)"),
+    "lbl.costs_peak": ("peak memory (MiB, tracemalloc)", "memoria pico (MiB, tracemalloc)"),
+    "lbl.costs_time_title": ("time against T (mean ± std)", "tiempo frente a T (media ± desv.)"),
+    "lbl.costs_memory_title": ("peak memory against T ({cell}, H = {H})", "memoria pico frente a T ({cell}, H = {H})"),
+    "lbl.costs_rtrl_stopped": ("RTRL stopped at T = {T}\n(O(H²·P) per step, H = {H})",
+                               "RTRL detenido en T = {T}\n(O(H²·P) por paso, H = {H})"),
+    "lbl.costs_H": ("hidden size H", "tamaño oculto H"),
+    "lbl.costs_ms_per_step": ("time per step (ms)", "tiempo por paso (ms)"),
+    "lbl.costs_hidden_title": ("time per step against H (T = {T})", "tiempo por paso frente a H (T = {T})"),
+    "lbl.costs_k": ("truncation length k", "longitud de truncado k"),
+    "lbl.costs_cosine": ("cosine with the true gradient", "coseno con el gradiente verdadero"),
+    "lbl.costs_relative_error": ("relative error ‖g_k − g‖ / ‖g‖", "error relativo ‖g_k − g‖ / ‖g‖"),
+    "lbl.costs_trunc_title": ("T = {T}, mean ± std over {n} seeds", "T = {T}, media ± desv. en {n} semillas"),
+    "lbl.costs_steps_seen": ("steps of the stream seen", "pasos del flujo vistos"),
+    "lbl.costs_cpu": ("CPU time of training (s)", "tiempo de CPU del entrenamiento (s)"),
+    "lbl.costs_train_title": ("delayed echo, delay {d}, {n} seeds", "eco retardado, demora {d}, {n} semillas"),
+    "fig.costs_scaling": (
+        "Time (left) and peak memory (middle) of one gradient against the sequence length, and time per step "
+        "against the hidden size (right), all axes logarithmic. "
+        "Full BPTT's memory grows in proportion to T; checkpointing keeps the same slope at a lower level (the "
+        "outputs are still kept) for about one extra forward of time; RTRL's time per step is far higher (its line stops where the caption "
+        "beside it says, when longer runs would take too long), and it grows much faster with H than BPTT's.",
+        "Tiempo (izquierda) y memoria pico (centro) de un gradiente frente a la longitud de la secuencia, y tiempo "
+        "por paso frente al tamaño oculto (derecha), todos los ejes logarítmicos. La memoria del BPTT completo crece en proporción a T; los puntos de control mantienen la "
+        "pendiente a un nivel más bajo (las salidas se siguen guardando) a cambio de una pasada hacia delante más; el "
+        "tiempo por paso de RTRL es mucho mayor (su línea termina donde lo indica el rótulo junto a ella, cuando más "
+        "pasos tardarían demasiado), y crece con H mucho más deprisa que el del BPTT."),
+    "alt.costs_scaling": ("Three log-log line plots: time and peak memory against T, one line per method, and time "
+                          "per step against H for RTRL and full BPTT.",
+                          "Tres gráficas de líneas log-log: tiempo y memoria pico frente a T, una línea por método, y "
+                          "tiempo por paso frente a H para RTRL y BPTT completo."),
+    "fig.costs_truncation": (
+        "How far truncated BPTT's gradient is from the true one as the truncation length k grows (band: ± std over "
+        "seeds). Left: the cosine, 1 when the direction is right; right: the relative error, the bias that does not "
+        "average out. Look at where the cosine reaches 1.",
+        "Cuánto se aleja el gradiente del BPTT truncado del verdadero a medida que crece la longitud de truncado k "
+        "(banda: ± desv. entre semillas). Izquierda: el coseno, 1 cuando la dirección es la correcta; derecha: el "
+        "error relativo, el sesgo que no se compensa al promediar. Fíjese en dónde el coseno llega a 1."),
+    "alt.costs_truncation": ("Two line plots against k: cosine rising to 1, relative error falling.",
+                             "Dos gráficas de líneas frente a k: el coseno sube hasta 1 y el error relativo baja."),
+    "fig.costs_training": (
+        "Test accuracy on the delayed echo (mean ± std over seeds; dashed grey line: chance) against the steps of "
+        "the stream seen (left) and against the CPU time spent training (right, logarithmic). Compare how much data "
+        "and how much computing each method needs, and whether a truncation shorter than the delay learns at all.",
+        "Precisión de prueba en el eco retardado (media ± desv. entre semillas; línea gris discontinua: azar) frente "
+        "a los pasos del flujo vistos (izquierda) y frente al tiempo de CPU de entrenamiento (derecha, logarítmico). "
+        "Compare cuántos datos y cuánto cómputo necesita cada método, y si un truncado más corto que la demora llega "
+        "a aprender."),
+    "alt.costs_training": ("Two line plots of test accuracy, against steps seen and against CPU time, one line per "
+                           "method.",
+                           "Dos gráficas de líneas de la precisión de prueba, frente a los pasos vistos y frente al "
+                           "tiempo de CPU, una línea por método."),
+    "col.method": ("method", "método"),
+    "col.H": ("H", "H"),
+    "col.P": ("parameters P", "parámetros P"),
+    "col.seconds_per_step": ("seconds per step", "segundos por paso"),
+    "col.seconds_per_step_std": ("± std", "± desv."),
+    "table.hidden": ("Time per step against the hidden size", "Tiempo por paso frente al tamaño oculto"),
+    "progress.costs: hidden size": ("costs: hidden size", "costes: tamaño oculto"),
+    "col.k": ("k", "k"),
+    "col.seconds_std": ("± std", "± desv."),
+    "col.peak_mib": ("peak memory (MiB)", "memoria pico (MiB)"),
+    "col.peak_bytes": ("peak memory (bytes)", "memoria pico (bytes)"),
+    "col.grad_rel_error": ("gradient error vs full", "error del gradiente frente al completo"),
+    "col.cosine": ("cosine", "coseno"),
+    "col.cosine_std": ("± std", "± desv."),
+    "col.relative_error": ("relative error", "error relativo"),
+    "col.relative_error_std": ("± std", "± desv."),
+    "col.updates": ("updates", "actualizaciones"),
+    "col.cpu_seconds": ("CPU seconds", "segundos de CPU"),
+    "col.cpu_seconds_std": ("± std", "± desv."),
+    "table.cost_runs": ("Every cost measurement (each seed)", "Cada medida de coste (cada semilla)"),
+    "table.truncation": ("Truncation bias against k", "Sesgo del truncado frente a k"),
+    "table.training": ("Training on the delayed echo", "Entrenamiento en el eco retardado"),
+}
+
+
 def _split(entries: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
     return {"en": {k: v[0] for k, v in entries.items()}, "es": {k: v[1] for k, v in entries.items()}}
 
 
-MESSAGES = _split({**_ENTRIES, **_VANISHING, **_BATCH, **_REG, **_ACT, **_LEN, **_SEARCH})
+MESSAGES = _split({**_ENTRIES, **_VANISHING, **_BATCH, **_REG, **_ACT, **_LEN, **_SEARCH, **_COSTS})

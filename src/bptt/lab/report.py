@@ -31,7 +31,7 @@ from .._checks import check_choice
 from .experiments.base import BUDGET_NAMES, EXPERIMENT_MODULES, LANGS, ExperimentResult, get_experiment
 
 # The order of the report; the slow ones first so that two workers finish together.
-LAB_ORDER = ("vanishing", "activations", "lengths", "search", "regularization", "batch-size")
+LAB_ORDER = ("vanishing", "activations", "lengths", "search", "regularization", "batch-size", "costs")
 
 #: what each experiment imports beyond NumPy: (module, pip name); plots need matplotlib everywhere
 NEEDS = {"search": (("optuna", "optuna"),)}
@@ -68,7 +68,7 @@ def _cell(v: Any) -> str:
             return "–" if np.isnan(v) else str(v)
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.3e}"
-        return f"{v:.4g}"
+        return f"{v:.0f}" if abs(v) >= 1e4 else f"{v:.4g}"  # 12345, not 1.234e+04
     if isinstance(v, (list, tuple)):
         return " ".join(_cell(x) for x in v)
     return str(v)

@@ -60,7 +60,7 @@ class ExperimentResult:
     def bullets(self, lang: str = "en") -> list[str]:
         """The conclusions, one short sentence each with its number and spread, written from the measurements."""
         check_choice("lang", lang, LANGS)
-        return [b[:1].upper() + b[1:] for b in self.module().conclude(self, lang)]
+        return [capitalize(b) for b in self.module().conclude(self, lang)]
 
     def conclusion(self, lang: str = "en") -> str:
         """The bullets as plain text, one per line."""
@@ -214,6 +214,17 @@ def clearly_above(m1: float, s1: float, m2: float, s2: float) -> bool:
     return float(m1 - m2) > spread
 
 
+def capitalize(sentence: str) -> str:
+    """The first letter upper-case, unless the sentence starts with an identifier ("lstm: …", "rnn-tanh …",
+    "γ …"): a name the user types stays as typed."""
+    from ...functional import cells
+
+    first = sentence.split(" ", 1)[0].rstrip(":,.")
+    if first in cells.names() or "-" in first or "_" in first:
+        return sentence
+    return sentence[:1].upper() + sentence[1:]
+
+
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -253,6 +264,7 @@ EXPERIMENT_MODULES = {
     "batch-size": "bptt.lab.experiments.batch_size",
     "search": "bptt.lab.experiments.search",
     "lengths": "bptt.lab.experiments.lengths",
+    "costs": "bptt.lab.experiments.costs",
 }
 
 
