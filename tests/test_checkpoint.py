@@ -162,9 +162,12 @@ def _peak_bytes(name, memory, T_long):
 
 @pytest.mark.parametrize("name", ["rnn-tanh", "lstm", "gru"])
 def test_checkpoint_peak_memory_drops(name):
-    """At T = 2000 the forward + backward peak is well under half of full BPTT's."""
-    full = _peak_bytes(name, "full", 2000)
-    ckpt = _peak_bytes(name, "checkpoint", 2000)
+    """At T = 2000 the forward + backward peak above the outputs (T·B·H, which both keep) is well under
+    half of full BPTT's (full BPTT of the Elman RNN keeps little more than its outputs, h_t)."""
+    _peak_bytes(name, "full", 20)  # kernels compiled and imports done before anything is counted
+    out = 2000 * 4 * 32 * 8
+    full = _peak_bytes(name, "full", 2000) - out
+    ckpt = _peak_bytes(name, "checkpoint", 2000) - out
     assert ckpt < 0.5 * full, (ckpt, full)
 
 

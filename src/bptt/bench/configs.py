@@ -52,6 +52,7 @@ CONFIGS = {
     "large": Config("large", 64, 128, 256, 512, 2),
     # Both directions of a layer can run at once (bptt.functional.fast.parallel).
     "medium-bi": Config("medium-bi", 32, 64, 64, 256, 2, bidirectional=True),
+    "long": Config("long", 8, 2000, 32, 128, 1),  # a long sequence: where what BPTT keeps per step adds up
 }
 
 # torch_time / bptt_time the issue asks for, per (config, cell).
@@ -64,6 +65,12 @@ TARGETS = {
 }
 # At the large size bptt must reach this fraction of NumPy's own GEMM speed.
 LARGE_GEMM_FRACTION = 0.75
+
+# Memory (bptt.bench.memory): bptt's peak RSS of forward+backward at most this fraction of torch's
+# at these configs, and what forward keeps per step at most CACHE_TARGET × the equations' minimum.
+MEMORY_TARGET = 0.6
+MEMORY_TARGET_CONFIGS = ("medium", "large", "long")
+CACHE_TARGET = 1.25
 
 
 def gemm_shapes(cfg: Config, cell: str) -> list[tuple[int, int, int, int]]:

@@ -14,6 +14,11 @@ GFLOP/s count GEMM FLOPs only (:func:`bptt.bench.configs.gemm_flops`). The
 "NumPy GEMM" column is the practical ceiling: the same GEMM shapes bptt runs,
 each timed alone with ``np.dot`` in the bptt process, FLOP-weighted.
 
+Memory (:mod:`bptt.bench.memory`; ``--no-memory`` skips it, ``--memory-only`` measures
+nothing else): per row, each library once more in a fresh worker process, peak RSS of
+forward+backward (bptt also by tracemalloc), bptt/torch, and the bytes per step bptt's
+forward keeps against the minimum the equations need.
+
 Results go to ``bench-results/<label>.json`` under the current directory
 (``--out`` for another path); ``--show FILE
 [--baseline FILE]`` prints a saved run (against another).
@@ -32,7 +37,9 @@ import sys
 import time
 from pathlib import Path
 
-from .configs import CELLS, CONFIGS, DTYPES, LARGE_GEMM_FRACTION, TARGETS, gemm_flops, gemm_shapes
+from . import memory
+from .configs import (CACHE_TARGET, CELLS, CONFIGS, DTYPES, LARGE_GEMM_FRACTION, MEMORY_TARGET, MEMORY_TARGET_CONFIGS,
+                      TARGETS, gemm_flops, gemm_shapes)
 
 WORKER = Path(__file__).resolve().with_name("worker.py")
 SRC = Path(__file__).resolve().parents[2]  # the folder holding the bptt package
@@ -44,8 +51,8 @@ class Worker:
     """A library in its own process, driven by JSON lines."""
 
     def __init__(self, lib: str, threads: int, keep_openblas_env: bool, src: str | None = None,
-                 timer: str = "wall") -> None:
-        env = dict(os.environ)
+                 timer: str = "wall", extra_env: dict | None = None) -> None:
+        env = {**os.environ, **(extra_env or {})}
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[k] = str(threads)
         if not keep_openblas_env:
@@ -176,6 +183,46 @@ def bench_one(workers: dict, config: str, cell: str, dtype: str, args, gemm_cach
     return row
 
 
+def memory_row(config: str, cell: str, dtype: str, args) -> dict:
+    """Peak and kept memory of bptt and torch for one row, each in a fresh worker (:mod:`bptt.bench.memory`);
+    the ratios against torch and against the equations' minimum, and whether the targets are met."""
+    cfg = CONFIGS[config]
+    res = {}
+    for lib in ("bptt", "torch"):
+        w = Worker(lib, args.threads, args.keep_openblas_env, args.bptt_src if lib == "bptt" else None, args.timer,
+                   extra_env=memory.MALLOC_ENV)
+        try:
+            r = w.ask(op="memory", cell=cell, dtype=dtype, config=config, seed=args.seed)
+        finally:
+            w.close()
+        if not r.pop("ok"):
+            return {"skipped": f"{lib}: {r.get('skip') or r.get('error')}"}
+        res[lib] = r
+    return memory_summary(res["bptt"], res["torch"], config, cell, dtype)
+
+
+def memory_summary(bptt: dict, torch: dict, config: str, cell: str, dtype: str) -> dict:
+    """The memory fields of a row from both workers' measurements (bytes; ratios; targets)."""
+    cfg = CONFIGS[config]
+    itemsize = 4 if dtype == "float32" else 8
+    m = {"method": "rss: VmHWM - VmRSS over two forward+backward of a fresh model, fresh worker, "
+                   "MALLOC_MMAP_THRESHOLD_ fixed; traced: tracemalloc (bptt only)",
+         "bptt": bptt, "torch": torch,
+         "min_cache_bytes_per_step": memory.min_cache_bytes_per_step(cell, cfg.B, cfg.H, cfg.L, itemsize)}
+    if bptt.get("rss_peak") and torch.get("rss_peak"):
+        m["ratio"] = bptt["rss_peak"] / torch["rss_peak"]
+    if bptt.get("traced_kept") is not None:
+        m["cache_bytes_per_step"] = bptt["traced_kept"] / cfg.T
+        m["cache_ratio"] = m["cache_bytes_per_step"] / m["min_cache_bytes_per_step"]
+    if torch.get("rss_kept") is not None:
+        m["torch_kept_bytes_per_step"] = torch["rss_kept"] / cfg.T
+    m["target"] = MEMORY_TARGET if config in MEMORY_TARGET_CONFIGS else None
+    m["cache_target"] = CACHE_TARGET
+    m["met"] = ((m["target"] is None or m.get("ratio", float("inf")) <= m["target"])
+                and m.get("cache_ratio", float("inf")) <= CACHE_TARGET)
+    return m
+
+
 def ceiling(row: dict) -> float:
     """torch's time over the time of bptt's GEMMs alone at NumPy's speed: the best ratio any
     NumPy implementation could reach on this machine (a target above it needs a faster BLAS)."""
@@ -184,6 +231,36 @@ def ceiling(row: dict) -> float:
 
 HEADER = (f"{'config':<7} {'cell':<5} {'dtype':<8} {'bptt median [min–max]':<30} {'torch median [min–max]':<30} "
           f"{'torch/bptt':>10} {'target':>6} {'ceiling':>7} {'bptt GF/s':>9} {'NumPy GEMM':>10} {'%GEMM':>6}  ok")
+# Memory columns (bptt.bench.memory): peak RSS of each, bptt/torch, and bptt's kept bytes per step
+# against the equations' minimum.
+MEMORY_HEADER = (f"{'bptt MiB':>9} {'torch MiB':>9} {'bptt/torch':>10} {'cache/step':>10} {'minimum':>10} "
+                 f"{'cache/min':>9}  mem ok")
+MEMORY_ONLY_HEADER = f"{'config':<7} {'cell':<5} {'dtype':<8} " + MEMORY_HEADER
+
+
+def fmt_bytes(n: float | None) -> str:
+    """A size in B, KiB or MiB ("-" for None)."""
+    if n is None:
+        return "-"
+    if abs(n) < 1024:
+        return f"{n:.0f}B"
+    if abs(n) < 1 << 20:
+        return f"{n / 1024:.1f}KiB"
+    return f"{n / 2**20:.1f}MiB"
+
+
+def format_memory(mem: dict) -> str:
+    """The memory columns of a row (see MEMORY_HEADER)."""
+    if "skipped" in mem:
+        return f"memory skipped ({mem['skipped']})"
+    mib = lambda b: "-" if b is None else f"{b / 2**20:.1f}"  # noqa: E731
+    num = lambda x, f: "-" if x is None else format(x, f) + "×"  # noqa: E731
+    ok = "yes" if mem["met"] else "NO"
+    if mem.get("target"):
+        ok += f" (≤ {mem['target']}× torch)"
+    return (f"{mib(mem['bptt'].get('rss_peak')):>9} {mib(mem['torch'].get('rss_peak')):>9} "
+            f"{num(mem.get('ratio'), '.2f'):>10} {fmt_bytes(mem.get('cache_bytes_per_step')):>10} "
+            f"{fmt_bytes(mem['min_cache_bytes_per_step']):>10} {num(mem.get('cache_ratio'), '.2f'):>9}  {ok}")
 
 
 def format_row(row: dict, baseline: dict | None = None) -> str:
@@ -191,6 +268,8 @@ def format_row(row: dict, baseline: dict | None = None) -> str:
     head = f"{row['config']:<7} {row['cell']:<5} {row['dtype']:<8} "
     if "skipped" in row:
         return head + f"skipped ({row['skipped']})"
+    if "bptt" not in row:  # --memory-only
+        return head + format_memory(row["memory"])
     tgt = f"{row['target']:.1f}×" if row.get("target") else "-"
     top = ceiling(row)
     ok = ("yes" if row["met"] else "NO") + ("" if row.get("check_ok", True) else " (CHECKSUM MISMATCH)")
@@ -199,6 +278,8 @@ def format_row(row: dict, baseline: dict | None = None) -> str:
     s = (head + f"{fmt_spread(row['bptt']):<30} {fmt_spread(row['torch']):<30} {row['ratio']:>9.2f}× {tgt:>6} "
          f"{top:>6.2f}× {row['bptt_gflops']:>9.2f} {row['numpy_gemm_gflops']:>10.2f} "
          f"{100 * row['fraction_of_gemm']:>5.0f}%  {ok}")
+    if "memory" in row:
+        s += "  | " + format_memory(row["memory"])
     load = row.get("loadavg_1min") or [None]
     if load[0] is not None and max(load) > row_threads(row) + 1.0:
         s += f"  [busy machine: load {max(load):.1f}]"
@@ -223,11 +304,28 @@ def print_table(result: dict, baseline: dict | None = None) -> None:
     base = {}
     if baseline:
         base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]}
-    print(HEADER)
+    rows = result["rows"]
+    print(table_header(any("bptt" in r for r in rows) or not rows, any("memory" in r for r in rows)))
     for row in result["rows"]:
         print(format_row(row, base.get((row["config"], row["cell"], row["dtype"])) if baseline else None))
-    done = [r for r in result["rows"] if "met" in r]
-    print(f"targets met: {sum(r['met'] for r in done)}/{len(done)}")
+    print(targets_line(result["rows"]))
+
+
+def table_header(timed: bool, memory_columns: bool) -> str:
+    """The header line: timing columns, memory columns after them when measured (alone with --memory-only)."""
+    if not timed:
+        return MEMORY_ONLY_HEADER
+    return HEADER + ("  | " + MEMORY_HEADER if memory_columns else "")
+
+
+def targets_line(rows: list[dict]) -> str:
+    """How many time targets and memory targets the rows met."""
+    done = [r for r in rows if "met" in r]
+    mem = [r["memory"] for r in rows if "met" in r.get("memory", {})]
+    s = f"targets met: {sum(r['met'] for r in done)}/{len(done)}" if done else ""
+    if mem:
+        s += ("; " if s else "") + f"memory targets met: {sum(m['met'] for m in mem)}/{len(mem)}"
+    return s or "targets met: 0/0"
 
 
 def _git(cwd: Path, *cmd: str) -> str:
@@ -317,6 +415,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="import bptt from DIR (a src/ folder of another checkout) instead of this one")
     ap.add_argument("--base-src", default=None, metavar="DIR",
                     help="also time bptt from DIR (e.g. the code before a change) in the same run, alternated")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the memory measurement (two fresh worker processes per row; bptt.bench.memory)")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="measure memory only (peak and kept bytes, no timing): a few seconds per row")
     ap.add_argument("--update", default=None, metavar="FILE",
                     help="re-measure the selected rows and replace them in this saved result")
     ap.add_argument("--show", default=None, metavar="FILE", help="print a saved result and exit")
@@ -344,10 +446,12 @@ def run(args) -> int:
     if args.label is None:  # named by date and commit: what was measured, and when
         args.label = _dt.datetime.now().strftime("%Y-%m-%d") + "_" + _commit() + ("_quick" if args.quick else "")
 
-    workers = {lib: Worker(lib, args.threads, args.keep_openblas_env, args.bptt_src if lib == "bptt" else None,
-                           args.timer)
-               for lib in ("bptt", "torch")}
-    if args.base_src:
+    if args.memory_only and args.no_memory:
+        raise ValueError("--memory-only and --no-memory: expected at most one of them, got both")
+    workers = {} if args.memory_only else {
+        lib: Worker(lib, args.threads, args.keep_openblas_env, args.bptt_src if lib == "bptt" else None, args.timer)
+        for lib in ("bptt", "torch")}
+    if args.base_src and not args.memory_only:
         workers["base"] = Worker("bptt", args.threads, args.keep_openblas_env, args.base_src, args.timer)
     try:
         infos = {lib: w.ask(op="info") for lib, w in workers.items()}
@@ -366,12 +470,18 @@ def run(args) -> int:
             result = json.loads(path.read_text())
             result["meta"].setdefault("updates", []).append(_meta(args, infos))
         base = {(r["config"], r["cell"], r["dtype"]): r for r in baseline["rows"]} if baseline else {}
-        print(HEADER, flush=True)
+        print(table_header(bool(workers), not args.no_memory), flush=True)
         gemm_cache: dict = {}
         for config in configs:
             for cell in cells:
                 for dtype in dtypes:
-                    row = bench_one(workers, config, cell, dtype, args, gemm_cache)
+                    if workers:
+                        row = bench_one(workers, config, cell, dtype, args, gemm_cache)
+                    else:
+                        row = {"config": config, "cell": cell, "dtype": dtype, "threads": args.threads,
+                               **{k: v for k, v in CONFIGS[config].as_dict().items() if k != "name"}}
+                    if not args.no_memory and "skipped" not in row:
+                        row["memory"] = memory_row(config, cell, dtype, args)
                     key = (config, cell, dtype)
                     result["rows"] = [r for r in result["rows"] if (r["config"], r["cell"], r["dtype"]) != key]
                     result["rows"].append(row)
@@ -384,8 +494,7 @@ def run(args) -> int:
     finally:
         for w in workers.values():
             w.close()
-    done = [r for r in result["rows"] if "met" in r]
-    print(f"targets met: {sum(r['met'] for r in done)}/{len(done)}")
+    print(targets_line(result["rows"]))
     if path is not None:
         _save(path, result)
         print(f"saved {path}")

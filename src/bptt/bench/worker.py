@@ -11,6 +11,7 @@ threadpoolctl and ``torch.set_num_threads``. Requests:
     {"op": "warmup", "min_time"}                     -> runs, returns iterations per sample for that min_time
     {"op": "sample", "number"}                       -> seconds per forward+backward, mean of `number` runs
     {"op": "gemm", "shapes", "dtype", "min_time"}    -> seconds per GEMM of each (count, m, k, n) shape
+    {"op": "memory", "cell", "dtype", "config", "seed"} -> peak and kept bytes (bptt.bench.memory; fresh worker)
     {"op": "quit"}
 
 The torch worker never imports bptt's NumPy path and the bptt worker never
@@ -20,6 +21,7 @@ imports torch, so neither library's thread pools or allocator touch the other.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import math
@@ -29,8 +31,10 @@ import time
 
 if __package__:
     from .configs import CONFIGS, GATES
+    from .memory import measure as measure_memory
 else:  # run as a file by the orchestrator, so that bptt itself may come from another checkout
     from configs import CONFIGS, GATES
+    from memory import measure as measure_memory
 
 
 def _param_arrays(np, cfg, cell: str, dtype, seed: int) -> dict:
@@ -88,17 +92,26 @@ class BpttBench:
 
     def step(self):
         """One forward and backward of L = Σ⟨w_out, out⟩ + Σ⟨w_h, h_n⟩ (+ Σ⟨w_c, c_n⟩); returns (L, ∂L/∂x)."""
+        self.forward()
+        return self.backward()
+
+    def forward(self) -> None:
+        """The forward half of ``step`` (the memory measurement looks between the halves)."""
         np, d, m = self.np, self.d, self.model
         m.zero_grad()
         out, state = m(d["x"])
         if self.cell == "lstm":
             h_n, c_n = state
-            loss = np.vdot(out, d["w_out"]) + np.vdot(h_n, d["w_h"]) + np.vdot(c_n, d["w_c"])
-            dx, _ = m.backward(d["w_out"], (d["w_h"], d["w_c"]))
+            self.loss = np.vdot(out, d["w_out"]) + np.vdot(h_n, d["w_h"]) + np.vdot(c_n, d["w_c"])
         else:
-            loss = np.vdot(out, d["w_out"]) + np.vdot(state, d["w_h"])
-            dx, _ = m.backward(d["w_out"], d["w_h"])
-        return loss, dx
+            self.loss = np.vdot(out, d["w_out"]) + np.vdot(state, d["w_h"])
+
+    def backward(self):
+        """The backward half of ``step``; returns (L, ∂L/∂x)."""
+        d, m = self.d, self.model
+        dstate = (d["w_h"], d["w_c"]) if self.cell == "lstm" else d["w_h"]
+        dx, _ = m.backward(d["w_out"], dstate)
+        return self.loss, dx
 
     def check(self) -> dict:
         """Loss, a probe of ∂L/∂x and Σ ∂L/∂W_hh_l0 in float64: compared with torch's before timing."""
@@ -131,17 +144,26 @@ class TorchBench:
 
     def step(self):
         """One forward and backward of the same loss with autograd; returns (L, ∂L/∂x)."""
+        self.forward()
+        return self.backward()
+
+    def forward(self) -> None:
+        """The forward half of ``step``: the loss, with its graph."""
         m, x, w = self.model, self.x, self.w
         m.zero_grad(set_to_none=True)
         x.grad = None
         out, state = m(x)
         if self.cell == "lstm":
             h_n, c_n = state
-            loss = (out * w["w_out"]).sum() + (h_n * w["w_h"]).sum() + (c_n * w["w_c"]).sum()
+            self.loss = (out * w["w_out"]).sum() + (h_n * w["w_h"]).sum() + (c_n * w["w_c"]).sum()
         else:
-            loss = (out * w["w_out"]).sum() + (state * w["w_h"]).sum()
+            self.loss = (out * w["w_out"]).sum() + (state * w["w_h"]).sum()
+
+    def backward(self):
+        """The backward half of ``step``; returns (L, ∂L/∂x)."""
+        loss, self.loss = self.loss, None
         loss.backward()
-        return loss, x.grad
+        return loss, self.x.grad
 
     def check(self) -> dict:
         """Loss, a probe of ∂L/∂x and Σ ∂L/∂W_hh_l0 in float64, as BpttBench.check."""
@@ -269,6 +291,12 @@ def main() -> None:
                 res = {"number": max(1, int(req["sample_time"] / t1)), "iterations": n}
             elif op == "sample":
                 res = {"seconds": _timed(bench.step, req["number"])}
+            elif op == "memory":  # in a fresh worker: see bptt.bench.memory
+                cls = BpttBench if args.lib == "bptt" else TorchBench
+                cfg = CONFIGS[req["config"]]
+                res = measure_memory(
+                    args.lib, lambda: cls(req["cell"], req["dtype"], cfg, req["seed"]),
+                    lambda: cls(req["cell"], req["dtype"], dataclasses.replace(cfg, T=2), req["seed"]))
             elif op == "gemm":
                 res = {"seconds": _gemm_times(req["shapes"], req["dtype"], req["min_time"])}
             else:

@@ -132,6 +132,8 @@ class Checkpointed:
         for j in range(len(S.bounds) - 1, -1, -1):
             t0, t1 = S.bounds[j]
             inner_state = self._segment(S, j)[3]
+            if hasattr(inner_state, "spend"):  # recomputed for this backward only: the backend may write over it
+                inner_state.spend = True
             g = self.inner.backward(inner_state, None if dout is None else dout[t0:t1], dh, dc, keep_dh, input_grad)
             del inner_state  # free before the next segment is recomputed
             dh, dc = _copy(g["dh0"]), _copy(g["dc0"])

@@ -157,10 +157,11 @@ class LayerCache:
     and the time order (``mask`` (T, B, 1) 1.0 where t < length, ``order`` (T, B) the reverse
     direction's gather; either None)."""
 
-    __slots__ = ("cell", "backend", "state", "mask", "order")
+    __slots__ = ("cell", "backend", "state", "mask", "order", "spent")
 
     def __init__(self, cell: Any, backend: Any, state: Any, mask: Array | None, order: Array | None) -> None:
         self.cell, self.backend, self.state, self.mask, self.order = cell, backend, state, mask, order
+        self.spent = False  # a backward with spend=True ran on it
 
     @property
     def cell_state_seq(self) -> Array | None:
@@ -226,6 +227,7 @@ def layer_backward(
     cache: LayerCache,
     keep_dh: bool = False,
     input_grad: bool = True,
+    spend: bool = False,
 ) -> dict[str, Array | None]:
     """Backpropagate through time for one direction of one layer.
 
@@ -237,8 +239,17 @@ def layer_backward(
     db_hh and, with ``keep_dh``, dh (T, B, H): the total ∂L/∂h_t of every step
     (what ``h_t.retain_grad()`` shows in torch). With ``input_grad=False`` dx
     is None and its GEMM is skipped (the input is data, as a torch tensor
-    without ``requires_grad``).
+    without ``requires_grad``). ``spend=True``: this is the cache's last backward (torch's
+    default, ``retain_graph=False``); a fast backend may then write the gradients over the
+    forward buffers they come from (one (T, B, G·H) array less at the peak), and a later
+    backward on the cache is a ValueError.
     """
+    if cache.spent:
+        raise ValueError("cache: expected a cache no backward has spent, got one spent by layer_backward(spend=True)")
+    if spend:
+        cache.spent = True
+        if hasattr(cache.state, "spend"):  # the fast backends' LayerState
+            cache.state.spend = True
     order = cache.order
     if dout is not None and order is not None:
         dout = _gather_time(dout, order)

@@ -400,7 +400,8 @@ class RNNBase(Module):
             tasks = [_backward_call(None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
                                     None if dh_n is None else dh_n[layer * D + d],
                                     None if dc_n is None else dc_n[layer * D + d],
-                                    cache["caches"][layer * D + d], input_grad or layer > 0) for d in range(D)]
+                                    cache["caches"][layer * D + d], input_grad or layer > 0, not retain_graph)
+                     for d in range(D)]
             # Gradients are added up after both directions are done, in the sequential order.
             for d, g in enumerate(parallel.maybe_parallel(cache["at_once"], tasks)):
                 i = layer * D + d
@@ -522,9 +523,9 @@ class _Chunks:
 _WAVE_CHUNKS, _WAVE_MIN_STEPS = 8, 4
 
 
-def _backward_call(dout, dh_T, dc_T, cache: LayerCache, input_grad: bool):
+def _backward_call(dout, dh_T, dc_T, cache: LayerCache, input_grad: bool, spend: bool):
     """The call that backpropagates one direction of one layer -> :func:`layer_backward`'s dict."""
-    return lambda: layer_backward(dout, dh_T, dc_T, cache, input_grad=input_grad)
+    return lambda: layer_backward(dout, dh_T, dc_T, cache, input_grad=input_grad, spend=spend)
 
 
 def _check_bool(name: str, value: Any) -> bool:

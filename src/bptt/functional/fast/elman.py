@@ -3,7 +3,8 @@
 The equations and the readable step pair are in :mod:`bptt.functional.rnn`.
 
 * :class:`ElmanNumpy`: step t is three NumPy calls, ``H[t+1] = f(H[t] W_hhᵀ + P[t])``
-  written in place; backward forms f'(a) = f'(h) for every step at once, then per
+  written in place, P[t] itself stored in H[t+1] (backward reads only H: P needs no
+  buffer of its own, and forward keeps one (T, B, H) array, the equations' minimum); backward forms f'(a) = f'(h) for every step at once, then per
   step ``dA_t = g_t ⊙ f'_t`` and ``dh_{t−1} = dA_t W_hh``. In float64 from
   B·H = 256 on, where NumPy's tanh has no AVX-512 loop, tanh runs as
   2 / (1 + e^{−2a}) − 1 (W_ih, W_hh, bias scaled by −2, exactly): its exp is 2–3×
@@ -38,6 +39,7 @@ class ElmanState(LayerState):
     nonlinearity: str = "tanh"
     tanh_by_exp: bool = False  # float64 tanh as 2 / (1 + e^{−2a}) − 1
     kern: object = None  # the compiled kernels (fused backends)
+    q: Array | None = None  # (B, H): the step GEMM's output, when P[t] sits in H[t+1]
 
 
 class ElmanNumpy(Buffered):
@@ -45,6 +47,13 @@ class ElmanNumpy(Buffered):
 
     State = ElmanState
     exp_tanh = True  # may take the float64 tanh-by-exp route (the compiled loop computes tanh itself)
+    p_in_h = True  # P[t] is stored in H[t+1] (the compiled forward loop wants P apart)
+
+    def projection_buffer(self, S: ElmanState, shape) -> Array:
+        if not self.p_in_h:
+            return super().projection_buffer(S, shape)
+        S.q = np.empty((S.B, S.H), dtype=S.dtype)
+        return S.Hs[1:]  # step t reads P[t] from H[t+1] before it writes h_t there
 
     def prepare(self, S: ElmanState, cell) -> None:
         S.nonlinearity = nl = cell.nonlinearity
@@ -70,8 +79,12 @@ class ElmanNumpy(Buffered):
 
     def step(self, t: int, S: ElmanState) -> None:
         h = S.Hs[t + 1]
-        np.dot(S.Hs[t], S.W_hh_T, out=h)
-        np.add(h, S.P[t], out=h)
+        if S.q is not None:  # h holds P[t]
+            np.dot(S.Hs[t], S.W_hh_T, out=S.q)
+            np.add(h, S.q, out=h)
+        else:
+            np.dot(S.Hs[t], S.W_hh_T, out=h)
+            np.add(h, S.P[t], out=h)
         nl = S.nonlinearity
         if S.tanh_by_exp:
             np.exp(h, out=h)
@@ -137,6 +150,7 @@ class ElmanWhole(ElmanFused):
     name = "whole"
     compiled = True
     exp_tanh = False
+    p_in_h = False
 
     def forward_loop(self, S: ElmanState) -> None:
         S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity], kernels.step_gemm(S))

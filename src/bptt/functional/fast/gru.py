@@ -58,7 +58,7 @@ class GRUNumpy(Buffered):
             b_all[:2 * H] += S.b_hh[:2 * H]  # b_hn stays in the step: r multiplies it
             S.b_in = b_all * scale[:, 0]
             S.b_hn = S.b_hh[2 * H:] * scale[2 * H:, 0]
-        S.Q = S.empty("Q", (T, B, 3 * H), dt)
+        S.Q = self.forward_buffer(S, "Q", (T, B, 3 * H))
         S.tmp = np.empty((B, H), dtype=dt)
 
     def step(self, t: int, S: GRUState) -> None:
@@ -128,6 +128,7 @@ class GRUFused(GRUNumpy):
 
     name = "fused"
     own_backward_loop = True
+    backward_in_place = True  # step t reads P[t], Q[t]; its dP, dQ go to rows t+1 (layer.Buffered)
 
     def __init__(self, whole_step: bool = False) -> None:
         self.whole_step = whole_step  # tiny layers: exp inside the kernel, one kernel per forward step
@@ -153,7 +154,10 @@ class GRUFused(GRUNumpy):
         kern.gru_out(a, S.Hs[t], S.Hs[t + 1])
 
     def prepare_backward(self, S: GRUState) -> None:
-        super().prepare_backward(S)
+        T, B, H = S.T, S.B, S.H
+        S.dP = self.grad_buffer(S, "dP", S.P)  # with S.spend: P's and Q's buffers, step by step
+        S.dQ = self.grad_buffer(S, "dQ", S.Q)
+        S.dh_buf = np.empty((2, B, H), dtype=S.dtype)
         S.zero = np.zeros((S.B, S.H), dtype=S.dtype)  # the kernel's other parts of ∂L/∂h_t, when given whole
 
     def step_back(self, t: int, g: Array, dc, S: GRUState):
@@ -181,6 +185,7 @@ class GRUWhole(GRUFused):
 
     name = "whole"
     compiled = True
+    backward_in_place = False  # tiny: nothing to save
 
     def __init__(self) -> None:
         super().__init__(whole_step=True)

@@ -84,6 +84,7 @@ class LayerState:
     dP: Array | None = None  # per backward call
     dQ: Array | None = None
     dh_buf: Array | None = None  # (2, B, H): dh of alternate steps
+    spend: bool = False  # this backward is the last: a backend may write gradients over forward buffers
 
 
 class Buffered:
@@ -116,11 +117,11 @@ class Buffered:
         S.W_in = W_ih
         self.prepare(S, cell)
         GH = S.W_in.shape[0]
-        P = S.P = S.empty("P", (T, B, GH), dt)
+        S.Hs = Hs = S.empty("H", (T + 1, B, S.H), dt)
+        P = S.P = self.projection_buffer(S, (T, B, GH))
         np.dot(xs.reshape(T * B, I), S.W_in.T, out=P.reshape(T * B, GH))
         if S.b_in is not None:
             P += S.b_in
-        S.Hs = Hs = S.empty("H", (T + 1, B, S.H), dt)
         Hs[0] = 0 if h0 is None else h0
         if self.has_cell_state:
             S.C = S.empty("C", (T + 1, B, S.H), dt)
@@ -130,6 +131,7 @@ class Buffered:
                 self.forward_loop(S)
         else:
             self._step_loop(S)
+        S.W_in = S.W_hh_T = None  # the forward's scaled weight copies: backward reads W_ih, W_hh
         if mask is None:
             out = Hs[1:]
             out.flags.writeable = False  # a view of the state: backward reads it
@@ -193,6 +195,25 @@ class Buffered:
         return grads
 
     own_backward_loop = False  # True: ``backward_loop`` runs the unmasked recurrence itself
+    # True: with ``S.spend`` the gradients of the gate pre-activations (dP, dQ) are written over the
+    # forward buffers they come from (P, Q), one step later: dP_t into P's row t+1, dead once step t+1
+    # is done (the loops run t = T−1 … 0). Never into row t: with a kernel's input and output
+    # overlapping, medium LSTM float32 was 1.1× slower (most likely its vector loop's runtime alias
+    # check failing). So P and Q get one spare row (forward_buffer). Peak: one (T, B, G·H) array less.
+    backward_in_place = False
+
+    def forward_buffer(self, S: LayerState, name: str, shape: tuple[int, ...]) -> Array:
+        """A (T, …) forward buffer a spending backward may reuse: with one spare row after it if so."""
+        if not self.backward_in_place:
+            return S.empty(name, shape, S.dtype)
+        return S.empty(name, (shape[0] + 1,) + tuple(shape[1:]), S.dtype)[:shape[0]]
+
+    def grad_buffer(self, S: LayerState, name: str, forward_buffer: Array) -> Array:
+        """The buffer of ``name`` (dP or dQ): rows 1…T of ``forward_buffer``'s array when this backward
+        may spend it (see ``backward_in_place``), else an array of its own."""
+        if S.spend and self.backward_in_place:
+            return forward_buffer.base[1:]
+        return S.empty(name, forward_buffer.shape, S.dtype)
 
     def _backward_step_loop(self, S: LayerState, dout, dh_T, dc_T, keep_dh):
         """The backward recurrence in Python, one ``step_back`` per step -> (dh0, dc0, dh_steps)."""
@@ -255,6 +276,10 @@ class Buffered:
         return c
 
     # -- what a cell's backend provides ---------------------------------------
+    def projection_buffer(self, S: LayerState, shape: tuple[int, ...]) -> Array:
+        """Where the input projection P goes (default: an array of its own)."""
+        return self.forward_buffer(S, "P", shape)
+
     def prepare(self, S: LayerState, cell: Any) -> None:  # pragma: no cover - abstract
         """Once per forward, before P exists: set ``S.W_in`` / ``S.b_in`` (the input GEMM's weight and bias,
         gate rows possibly pre-scaled) and the step's scratch buffers.

@@ -134,6 +134,7 @@ class LSTMFused(LSTMNumpy):
 
     name = "fused"
     own_backward_loop = True
+    backward_in_place = True  # step t reads P[t]; its dP goes to row t+1 (layer.Buffered)
 
     def __init__(self, whole_step: bool = False) -> None:
         self.whole_step = whole_step  # tiny layers: exp inside the kernel, one kernel per forward step
@@ -159,7 +160,7 @@ class LSTMFused(LSTMNumpy):
 
     def prepare_backward(self, S: LSTMState) -> None:
         T, B, H, dt = S.T, S.B, S.H, S.dtype
-        S.dP = S.dQ = S.empty("dP", (T, B, 4 * H), dt)
+        S.dP = S.dQ = self.grad_buffer(S, "dP", S.P)  # with S.spend: in the gates' buffer
         S.dh_buf = np.empty((2, B, H), dtype=dt)
         S.dc_buf = np.empty((2, B, H), dtype=dt)
         S.zero = np.zeros((B, H), dtype=dt)
@@ -186,6 +187,7 @@ class LSTMWhole(LSTMFused):
 
     name = "whole"
     compiled = True
+    backward_in_place = False  # tiny: nothing to save
 
     def __init__(self) -> None:
         super().__init__(whole_step=True)

@@ -1,0 +1,147 @@
+"""The memory part of the benchmark harness, and what the fast backends keep (nothing here is timed).
+
+The minimum-bytes formula against a hand count; what a forward keeps, counted by
+tracemalloc, against that minimum; the results' new fields and the table's columns;
+the spending backward (gradients written over the forward buffers) equal to the
+keeping one, and refused a second time.
+"""
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from bptt.bench import memory, run
+from bptt.bench.configs import CONFIGS
+from bptt.functional import cells
+from bptt.functional.fast import available
+from bptt.functional.recurrent import layer_backward, layer_forward
+
+
+def test_minimum_bytes_per_step_is_the_hand_count():
+    # LSTM, B=2, H=3, one layer, float64: h 3 + c 3 + i, f, g, o 12 + tanh c 3 = 21 numbers per sequence
+    assert memory.min_cache_bytes_per_step("lstm", 2, 3, 1, 8) == 21 * 2 * 8
+    # Elman, B=4, H=5, two layers, float32: h_t of each layer
+    assert memory.min_cache_bytes_per_step("rnn", 4, 5, 2, 4) == 5 * 4 * 2 * 4
+    # GRU, B=1, H=2: h 2 + r, z, n 6 + q_n 2 = 10 numbers
+    assert memory.min_cache_bytes_per_step("gru", 1, 2, 1, 8) == 10 * 8
+
+
+def test_the_long_row_is_the_issues_size():
+    c = CONFIGS["long"]
+    assert (c.B, c.T, c.I, c.H, c.L) == (8, 2000, 32, 128, 1)
+
+
+def _kept_bytes(cell, backend, T, B, I, H):
+    rng = np.random.default_rng(0)
+    kind = cells.get(cell)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
+    x = rng.standard_normal((T, B, I))
+    W = [rng.standard_normal(s) * 0.1 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        kept = layer_forward(kind, x, None, None, *W, backend=backend)
+        return tracemalloc.get_traced_memory()[0] - base, kept
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("cell,bound", [("rnn-tanh", 1.05), ("lstm", 1.05), ("gru", 1.45)])
+def test_what_forward_keeps_against_the_minimum(cell, bound):
+    """The numpy and fused backends' forward keeps at most ``bound`` × the equations' minimum (T·B·H
+    numbers per unit; the GRU keeps the whole recurrent product Q, 7 units for the minimum 5: issue 17).
+    ("whole" runs B·H ≤ 64 only, where the Elman RNN's P has its own buffer.)"""
+    T, B, I, H = 200, 8, 4, 32
+    family = cells.get(cell).family
+    minimum = T * memory.min_cache_bytes_per_step(family, B, H, 1, 8)
+    for backend in [b for b in available(cells.get(cell)) if b not in ("reference", "whole")]:
+        _kept_bytes(cell, backend, 2, B, I, H)  # numba compiles before anything is counted
+        kept, _ = _kept_bytes(cell, backend, T, B, I, H)
+        assert minimum <= kept <= bound * minimum, (backend, kept / minimum)
+
+
+@pytest.mark.parametrize("cell", ["rnn-tanh", "lstm", "gru"])
+def test_a_spending_backward_equals_a_keeping_one_and_is_refused_twice(cell):
+    """B·H above the whole-step size, so the fused backends write dP (and dQ) over P (and Q)."""
+    rng = np.random.default_rng(1)
+    kind = cells.get(cell)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
+    T, B, I, H = 7, 4, 3, 24
+    x = rng.standard_normal((T, B, I))
+    W = [rng.standard_normal(s) * 0.3 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    dout = rng.standard_normal((T, B, H))
+    dh = rng.standard_normal((B, H))
+    dc = rng.standard_normal((B, H)) if kind.has_cell_state else None
+    for backend in [b for b in available(kind) if b != "whole"]:
+        cache = layer_forward(kind, x, None, None, *W, backend=backend)[3]
+        keep = layer_backward(dout, dh, dc, cache)
+        again = layer_backward(dout, dh, dc, cache)  # a keeping backward leaves the cache as it was
+        spent = layer_backward(dout, dh, dc, cache, spend=True)
+        for k, v in keep.items():
+            if v is not None:
+                np.testing.assert_array_equal(again[k], v, err_msg=(backend, k))
+                np.testing.assert_allclose(spent[k], v, rtol=1e-12, atol=0, err_msg=(backend, k))
+        with pytest.raises(ValueError, match="cache: expected a cache no backward has spent"):
+            layer_backward(dout, dh, dc, cache)
+
+
+def test_module_retain_graph_keeps_the_cache_for_a_second_backward():
+    m = cells.get("gru").module(3, 24, dtype=np.float64, seed=0, backend="auto")
+    x = np.random.default_rng(2).standard_normal((5, 4, 3))
+    out, h = m(x)
+    dx1, _ = m.backward(np.ones_like(out), None, retain_graph=True)
+    dx2, _ = m.backward(np.ones_like(out), None)
+    np.testing.assert_array_equal(dx2, dx1)
+
+
+def _measured(rss_b, rss_t, kept_b, T=64):
+    return ({"rss_peak": rss_b, "rss_kept": kept_b, "traced_peak": rss_b, "traced_kept": kept_b},
+            {"rss_peak": rss_t, "rss_kept": 2 * kept_b})
+
+
+def test_memory_summary_fields_and_ratios():
+    cfg = CONFIGS["medium"]  # B 32, T 64, H 256: the minimum of the Elman RNN is 32·256·8 = 64 KiB a step
+    kept = 64 * 70 * 1024  # 70 KiB a step
+    m = run.memory_summary(*_measured(10 * 2**20, 20 * 2**20, kept), "medium", "rnn", "float64")
+    assert m["min_cache_bytes_per_step"] == cfg.B * cfg.H * 8 == 65536
+    assert m["ratio"] == 0.5 and m["cache_bytes_per_step"] == 70 * 1024
+    assert m["cache_ratio"] == pytest.approx(70 / 64)
+    assert m["torch_kept_bytes_per_step"] == 140 * 1024
+    assert m["target"] == 0.6 and m["met"]
+    m = run.memory_summary(*_measured(13 * 2**20, 20 * 2**20, kept), "medium", "rnn", "float64")
+    assert m["ratio"] == 0.65 and not m["met"]  # above 0.6× torch
+    m = run.memory_summary(*_measured(10 * 2**20, 20 * 2**20, 64 * 90 * 1024), "medium", "rnn", "float64")
+    assert not m["met"]  # 90/64 > 1.25× the minimum
+    # small (B 16, T 32, H 64: 8 KiB a step) has no target against torch, only the minimum's
+    assert run.memory_summary(*_measured(13 * 2**20, 20 * 2**20, 32 * 9 * 1024), "small", "rnn", "float64")["met"]
+
+
+def test_the_table_renders_the_memory_columns(capsys):
+    mem = run.memory_summary(*_measured(10 * 2**20, 20 * 2**20, 64 * 70 * 1024), "medium", "rnn", "float64")
+    row = {"config": "medium", "cell": "rnn", "dtype": "float64", "memory": mem}
+    line = run.format_row(row)
+    assert line.split()[:9] == ["medium", "rnn", "float64", "10.0", "20.0", "0.50×", "70.0KiB", "64.0KiB", "1.09×"]
+    assert line.endswith("yes (≤ 0.6× torch)")
+    run.print_table({"meta": {"date": "d", "threads": 1}, "rows": [row]})
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == run.MEMORY_ONLY_HEADER and out[2] == line and out[3] == "memory targets met: 1/1"
+    assert "bptt/torch" in run.MEMORY_ONLY_HEADER and "cache/min" in run.MEMORY_ONLY_HEADER
+    assert run.table_header(True, True).startswith(run.HEADER) and run.MEMORY_HEADER in run.table_header(True, True)
+
+
+def test_memory_only_run_writes_the_fields(tmp_path, capsys):
+    """A real --memory-only run at the tiny size: both libraries in fresh workers."""
+    pytest.importorskip("torch")
+    path = tmp_path / "m.json"
+    assert run.main(["--memory-only", "--configs", "tiny", "--cells", "lstm", "--dtypes", "float64",
+                     "--threads", "1", "--out", str(path)]) == 0
+    row = json.loads(path.read_text())["rows"][0]
+    m = row["memory"]
+    assert m["bptt"]["traced_peak"] > 0 and m["bptt"]["traced_kept"] > 0
+    assert m["bptt"]["rss_peak"] is not None and m["torch"]["rss_peak"] is not None
+    assert m["min_cache_bytes_per_step"] == 7 * 1 * 2 * 8  # tiny: B 1, H 2
+    assert m["cache_bytes_per_step"] == m["bptt"]["traced_kept"] / 3
+    assert m["bptt"]["malloc_env"] == memory.MALLOC_ENV
+    assert "memory targets met" in capsys.readouterr().out
