@@ -382,15 +382,15 @@ class RNNBase(Module):
         if cache["chunks"]:
             dout_t, dh0, dc0 = self._backward_wavefront(cache, dout_t, dh_n, dc_n, input_grad)
         else:
-            dout_t, dh0, dc0 = self._backward_layers(cache, dout_t, dh_n, dc_n, input_grad, B)
+            dout_t, dh0, dc0 = self._backward_layers(cache, dout_t, dh_n, dc_n, input_grad, B, not retain_graph)
         for name in cache["learned"]:  # h0/c0 was broadcast over the batch: its gradient sums over it
             self._params[name].accumulate((dh0 if name == "h0" else dc0).sum(axis=1))
         dx = None if dout_t is None else self._format_out(dout_t, batched)
         return dx, self._join_state(*self._format_state(dh0, dc0, batched))
 
-    def _backward_layers(self, cache: dict, dout_t, dh_n, dc_n, input_grad: bool, B: int):
+    def _backward_layers(self, cache: dict, dout_t, dh_n, dc_n, input_grad: bool, B: int, spend: bool):
         """Layer after layer from the last (both directions at once when the forward ran them so)
-        -> (dx, dh0, dc0)."""
+        -> (dx, dh0, dc0). ``spend``: the cache's last backward (see :func:`layer_backward`)."""
         D, H, P, L = self.num_directions, self.hidden_size, self.out_size, self.num_layers
         LD, has_c = L * D, self.cell.has_cell_state
         dh0 = np.empty((LD, B, self.out_size), dtype=self.dtype) if LD > 1 else None
@@ -400,7 +400,7 @@ class RNNBase(Module):
             tasks = [_backward_call(None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
                                     None if dh_n is None else dh_n[layer * D + d],
                                     None if dc_n is None else dc_n[layer * D + d],
-                                    cache["caches"][layer * D + d], input_grad or layer > 0, not retain_graph)
+                                    cache["caches"][layer * D + d], input_grad or layer > 0, spend)
                      for d in range(D)]
             # Gradients are added up after both directions are done, in the sequential order.
             for d, g in enumerate(parallel.maybe_parallel(cache["at_once"], tasks)):
