@@ -81,7 +81,9 @@ def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
     Hs = np.zeros((T + 1, B, H))
     Hs[0] = rng.standard_normal((B, H))
     code = {"tanh": 0, "relu": 1, "sigmoid": 2}[kind]
-    kernels.rnn_forward_seq(P, W.T.copy(), Hs, code, None)  # None: the plain product loop
+    # P stored where h_t goes (as ElmanWhole keeps it): each step reads P[t] before it writes h_t over it
+    Hs[1:] = P
+    kernels.rnn_forward_seq(Hs[1:], W.T.copy(), Hs, np.empty((B, H)), code, None)  # None: the plain product loop
     h = Hs[0]
     for t in range(T):
         h = f(P[t] + h @ W.T)

@@ -53,7 +53,8 @@ MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(1 << 17)}
 
 
 def min_cache_bytes_per_step(cell: str, B: int, H: int, L: int, itemsize: int) -> int:
-    """Bytes per time step the backward of an L-layer stack needs kept: ``MIN_NUMBERS_PER_STEP · B·H·L·itemsize``."""
+    """Bytes per time step the backward of L layer-directions (layers × 2 when bidirectional) needs kept:
+    ``MIN_NUMBERS_PER_STEP · B·H·L·itemsize``."""
     return MIN_NUMBERS_PER_STEP[cell] * B * H * L * itemsize
 
 

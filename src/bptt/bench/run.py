@@ -208,7 +208,7 @@ def memory_summary(bptt: dict, torch: dict, config: str, cell: str, dtype: str) 
     m = {"method": "rss: VmHWM - VmRSS over two forward+backward of a fresh model, fresh worker, "
                    "MALLOC_MMAP_THRESHOLD_ fixed; traced: tracemalloc (bptt only)",
          "bptt": bptt, "torch": torch,
-         "min_cache_bytes_per_step": memory.min_cache_bytes_per_step(cell, cfg.B, cfg.H, cfg.L, itemsize)}
+         "min_cache_bytes_per_step": memory.min_cache_bytes_per_step(cell, cfg.B, cfg.H, cfg.L * cfg.D, itemsize)}
     if bptt.get("rss_peak") and torch.get("rss_peak"):
         m["ratio"] = bptt["rss_peak"] / torch["rss_peak"]
     if bptt.get("traced_kept") is not None:

@@ -47,11 +47,7 @@ class ElmanNumpy(Buffered):
 
     State = ElmanState
     exp_tanh = True  # may take the float64 tanh-by-exp route (the compiled loop computes tanh itself)
-    p_in_h = True  # P[t] is stored in H[t+1] (the compiled forward loop wants P apart)
-
     def projection_buffer(self, S: ElmanState, shape) -> Array:
-        if not self.p_in_h:
-            return super().projection_buffer(S, shape)
         S.q = np.empty((S.B, S.H), dtype=S.dtype)
         return S.Hs[1:]  # step t reads P[t] from H[t+1] before it writes h_t there
 
@@ -150,10 +146,10 @@ class ElmanWhole(ElmanFused):
     name = "whole"
     compiled = True
     exp_tanh = False
-    p_in_h = False
 
     def forward_loop(self, S: ElmanState) -> None:
-        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, _KIND[S.nonlinearity], kernels.step_gemm(S))
+        # S.P is H[1:] (projection_buffer): the forward keeps H only, the equations' minimum.
+        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, S.q, _KIND[S.nonlinearity], kernels.step_gemm(S))
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)

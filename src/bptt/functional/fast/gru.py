@@ -185,7 +185,6 @@ class GRUWhole(GRUFused):
 
     name = "whole"
     compiled = True
-    backward_in_place = False  # tiny: nothing to save
 
     def __init__(self) -> None:
         super().__init__(whole_step=True)

@@ -406,24 +406,25 @@ def add_step_grad(dh, dout, t, g):
         g[:] = dh + dout[t]
 
 
-def rnn_forward_seq(P, W_hh_T, Hs, kind, gemm):
+def rnn_forward_seq(P, W_hh_T, Hs, q, kind, gemm):
     """Elman forward over all steps: H[t+1] = f(P[t] + H[t] W_hhᵀ).
 
     kind 0: tanh, 1: ReLU, 2: sigmoid as ½·tanh + ½ (P and W_hh_T already halved, as the
-    NumPy path does); gemm as in :func:`mm`. Shapes: P (T, B, H), W_hh_T (H, H), Hs (T+1, B, H)
-    with Hs[0] = h0
+    NumPy path does); gemm as in :func:`mm`. P may be H[1:] itself (P[t] stored where h_t goes,
+    so the forward keeps one (T, B, H) array): the step product goes to ``q`` first.
+    Shapes: P (T, B, H), W_hh_T (H, H), Hs (T+1, B, H) with Hs[0] = h0, q (B, H)
     """
     T = P.shape[0]
     half = P.dtype.type(0.5)
     zero = P.dtype.type(0.0)
     for t in range(T):
         h = Hs[t + 1]
-        mm(Hs[t], W_hh_T, h, gemm)
+        mm(Hs[t], W_hh_T, q, gemm)
         B, H = h.shape
         for b in range(B):
-            hb, pb = h[b], P[t, b]
+            hb, pb, qb = h[b], P[t, b], q[b]
             for j in range(H):
-                a = hb[j] + pb[j]
+                a = qb[j] + pb[j]
                 if kind == 0:
                     hb[j] = tanh(a)
                 elif kind == 1:

@@ -187,7 +187,6 @@ class LSTMWhole(LSTMFused):
 
     name = "whole"
     compiled = True
-    backward_in_place = False  # tiny: nothing to save
 
     def __init__(self) -> None:
         super().__init__(whole_step=True)
