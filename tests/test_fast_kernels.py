@@ -83,7 +83,7 @@ def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
     code = {"tanh": 0, "relu": 1, "sigmoid": 2}[kind]
     # P stored where h_t goes (as ElmanWhole keeps it): each step reads P[t] before it writes h_t over it
     Hs[1:] = P
-    kernels.rnn_forward_seq(Hs[1:], W.T.copy(), Hs, np.empty((B, H)), code, None)  # None: the plain product loop
+    kernels.rnn_forward_seq(W.T.copy(), Hs, np.empty((B, H)), code, None)  # None: the plain product loop
     h = Hs[0]
     for t in range(T):
         h = f(P[t] + h @ W.T)

@@ -149,7 +149,7 @@ class ElmanWhole(ElmanFused):
 
     def forward_loop(self, S: ElmanState) -> None:
         # S.P is H[1:] (projection_buffer): the forward keeps H only, the equations' minimum.
-        S.kern.rnn_forward_seq(S.P, S.W_hh_T, S.Hs, S.q, _KIND[S.nonlinearity], kernels.step_gemm(S))
+        S.kern.rnn_forward_seq(S.W_hh_T, S.Hs, S.q, _KIND[S.nonlinearity], kernels.step_gemm(S))
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)

@@ -406,25 +406,26 @@ def add_step_grad(dh, dout, t, g):
         g[:] = dh + dout[t]
 
 
-def rnn_forward_seq(P, W_hh_T, Hs, q, kind, gemm):
-    """Elman forward over all steps: H[t+1] = f(P[t] + H[t] W_hhᵀ).
+def rnn_forward_seq(W_hh_T, Hs, q, kind, gemm):
+    """Elman forward over all steps: H[t+1] = f(P[t] + H[t] W_hhᵀ), with P[t] in H[t+1] on entry.
 
     kind 0: tanh, 1: ReLU, 2: sigmoid as ½·tanh + ½ (P and W_hh_T already halved, as the
-    NumPy path does); gemm as in :func:`mm`. P may be H[1:] itself (P[t] stored where h_t goes,
-    so the forward keeps one (T, B, H) array): the step product goes to ``q`` first.
-    Shapes: P (T, B, H), W_hh_T (H, H), Hs (T+1, B, H) with Hs[0] = h0, q (B, H)
+    NumPy path does); gemm as in :func:`mm`. P is stored where h_t goes, so the forward keeps one
+    (T, B, H) array; the step product goes to ``q``, and each element is read and written through
+    the one array (a separate P view of the same rows lost the vector loop: small RNN 0.74×).
+    Shapes: W_hh_T (H, H), Hs (T+1, B, H) with Hs[0] = h0 and Hs[1:] = P, q (B, H)
     """
-    T = P.shape[0]
-    half = P.dtype.type(0.5)
-    zero = P.dtype.type(0.0)
+    T = Hs.shape[0] - 1
+    half = Hs.dtype.type(0.5)
+    zero = Hs.dtype.type(0.0)
     for t in range(T):
         h = Hs[t + 1]
         mm(Hs[t], W_hh_T, q, gemm)
         B, H = h.shape
         for b in range(B):
-            hb, pb, qb = h[b], P[t, b], q[b]
+            hb, qb = h[b], q[b]
             for j in range(H):
-                a = qb[j] + pb[j]
+                a = qb[j] + hb[j]
                 if kind == 0:
                     hb[j] = tanh(a)
                 elif kind == 1:
