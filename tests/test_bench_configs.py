@@ -23,7 +23,7 @@ def test_a_bidirectional_stack_counts_every_gemm_of_both_directions():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_both_workers_build_the_same_bidirectional_stack(cell):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="the torch worker is the reference for the bidirectional stack")
     from bptt.bench.worker import BpttBench, TorchBench
 
     cfg = Config("t-bi", 3, 4, 5, 6, 2, bidirectional=True)
