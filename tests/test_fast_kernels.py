@@ -136,15 +136,17 @@ def test_gru_backward_kernel_equals_the_equations_by_hand():
     r, z, n = rng.uniform(0.1, 0.9, 3)
     h_prev, q_n, g1, g2, g3 = rng.standard_normal(5)
     a = np.array([[r, z, n]])
-    q = np.array([[0.0, 0.0, -2.0 * q_n]])  # the cell keeps −2·q_n there
-    dp, dq, gz = np.empty((1, 3)), np.empty((1, 3)), np.empty((1, 1))
-    kernels.gru_backward(np.array([[g1]]), np.array([[g2]]), np.array([[g3]]), a, np.array([[h_prev]]), q, dp, dq, gz)
+    qn = np.array([[-2.0 * q_n]])  # the cell keeps −2·q_n
+    dp, dq, dqn, gz = np.empty((1, 3)), np.empty((1, 3)), np.empty((1, 1)), np.empty((1, 1))
+    kernels.gru_backward(np.array([[g1]]), np.array([[g2]]), np.array([[g3]]), a, np.array([[h_prev]]), qn, dp, dq,
+                         dqn, gz)
     gh = g1 + g2 + g3  # ∂L/∂h_t, given in three parts (recurrent, direct, from the output)
     da_n = gh * (1 - z) * (1 - n * n)
     da_z = gh * (h_prev - n) * z * (1 - z)
     da_r = da_n * q_n * r * (1 - r)
     np.testing.assert_allclose(dp[0], [da_r, da_z, da_n], rtol=1e-14)
     np.testing.assert_allclose(dq[0], [da_r, da_z, r * da_n], rtol=1e-14)
+    np.testing.assert_allclose(dqn[0, 0], r * da_n, rtol=1e-14)  # dQ's n block, kept for dW_hh
     np.testing.assert_allclose(gz[0, 0], gh * z, rtol=1e-15)
 
 

@@ -258,13 +258,14 @@ def lstm_backward(g1, g2, dc, a, c_prev, tc, da, dc_prev):
 
 
 # -- GRU (torch's form) -------------------------------------------------------------
-def gru_gates(a, q, b_hn):
+def gru_gates(a, q, b_hn, qn):
     """In place: r, z from their exponentials, and the n pre-activation (scaled by −2).
 
     On entry a[:, :2H] = [e^{−a_r}, e^{−a_z}], a[:, 2H:] = −2·P_n,
     q[:, 2H:] = −2·W_hn h; b_hn = −2·b_hn (zeros without bias). On exit
-    a = [r, z, −2(P_n + r ⊙ q_n)] and q[:, 2H:] = −2·q_n with q_n = W_hn h + b_hn.
-    Shapes: a, q (B, 3H); b_hn (H,)
+    a = [r, z, −2(P_n + r ⊙ q_n)] and qn = −2·q_n with q_n = W_hn h + b_hn (what backward
+    reads of the recurrent product; its r, z blocks are not read again).
+    Shapes: a, q (B, 3H); b_hn (H,); qn (B, H)
     """
     B = a.shape[0]
     H = b_hn.shape[0]
@@ -275,10 +276,10 @@ def gru_gates(a, q, b_hn):
         rz = a[b, :2 * H]
         for j in range(2 * H):
             rz[j] = one / (one + rz[j])
-        ar, an, qn = a[b, :H], a[b, 2 * H:], q[b, 2 * H:]
+        ar, an, qb, qnb = a[b, :H], a[b, 2 * H:], q[b, 2 * H:], qn[b]
         for j in range(H):
-            x = qn[j] + b_hn[j]
-            qn[j] = x
+            x = qb[j] + b_hn[j]
+            qnb[j] = x
             an[j] += ar[j] * x
 
 
@@ -300,23 +301,23 @@ def gru_out(a, h_prev, h):
             hb[j] = n + az[j] * (hp[j] - n)
 
 
-def gru_step(a, q, b_hn, h_prev, h):
+def gru_step(a, q, b_hn, h_prev, h, qn):
     """One whole GRU forward step after the GEMM, activations included (:func:`sigmoid`, :func:`tanh`).
 
     a = P_t and q = h_{t−1} W_hhᵀ (r, z rows scaled by −1, n rows by −2), b_hn = −2·b_hn on
-    entry; on exit a = [r, z, n], q[:, 2H:] = −2·q_n, h = n + z ⊙ (h_prev − n).
-    Shapes: a, q (B, 3H); b_hn (H,); h_prev, h (B, H)
+    entry; on exit a = [r, z, n], qn = −2·q_n (q_n = W_hn h + b_hn), h = n + z ⊙ (h_prev − n).
+    Shapes: a, q (B, 3H); b_hn (H,); h_prev, h, qn (B, H)
     """
     B, H = h.shape
     for b in range(B):
         ar, az, an = a[b, :H], a[b, H:2 * H], a[b, 2 * H:]
-        qr, qz, qn = q[b, :H], q[b, H:2 * H], q[b, 2 * H:]
-        hp, hb = h_prev[b], h[b]
+        qr, qz, qb = q[b, :H], q[b, H:2 * H], q[b, 2 * H:]
+        hp, hb, qnb = h_prev[b], h[b], qn[b]
         for j in range(H):
             r = sigmoid(-(ar[j] + qr[j]))
             z = sigmoid(-(az[j] + qz[j]))
-            x = qn[j] + b_hn[j]
-            qn[j] = x
+            x = qb[j] + b_hn[j]
+            qnb[j] = x
             n = tanh(-0.5 * (an[j] + r * x))  # the n rows are scaled by −2 (exactly undone)
             ar[j] = r
             az[j] = z
@@ -324,23 +325,24 @@ def gru_step(a, q, b_hn, h_prev, h):
             hb[j] = n + z * (hp[j] - n)
 
 
-def gru_backward(g1, g2, g3, a, h_prev, q, dp, dq, gz):
+def gru_backward(g1, g2, g3, a, h_prev, qn, dp, dq, dqn, gz):
     """One GRU step back (torch's form; equations of :mod:`bptt.functional.gru`).
 
     g = (g1 + g2) + g3 is ∂L/∂h_t: the recurrent part dQ_{t+1} W_hh, the direct part
     g_{t+1} ⊙ z_{t+1} and ∂L/∂out_t, summed here so that the loop makes no NumPy call for
     them.  da_n = g(1−z)(1−n²), da_z = g(h−n)z(1−z), da_r = da_n q_n r(1−r) with
-    q_n = −½·q[:, 2H:];  dp = [da_r, da_z, da_n], dq = [da_r, da_z, r ⊙ da_n],
+    q_n = −½·qn;  dp = [da_r, da_z, da_n], dq = [da_r, da_z, r ⊙ da_n] (the step's dQ_t, for
+    dQ_t W_hh), dqn = r ⊙ da_n (kept for dW_hh: dQ's r, z blocks are dp's),
     gz = g ⊙ z (this step's direct part; gz must not be g1, g2 or g3).
-    Shapes: g1, g2, g3, h_prev, gz (B, H); a, q, dp, dq (B, 3H)
+    Shapes: g1, g2, g3, h_prev, qn, dqn, gz (B, H); a, dp, dq (B, 3H)
     """
     B, H = g1.shape
     one = a.dtype.type(1.0)
     half = a.dtype.type(-0.5)
     for b in range(B):
-        ar, az, an, qn = a[b, :H], a[b, H:2 * H], a[b, 2 * H:], q[b, 2 * H:]
+        ar, az, an, qb = a[b, :H], a[b, H:2 * H], a[b, 2 * H:], qn[b]
         pr, pz, pn = dp[b, :H], dp[b, H:2 * H], dp[b, 2 * H:]
-        sr, sz, sn = dq[b, :H], dq[b, H:2 * H], dq[b, 2 * H:]
+        sr, sz, sn, kn = dq[b, :H], dq[b, H:2 * H], dq[b, 2 * H:], dqn[b]
         g1b, g2b, g3b, hp, gzb = g1[b], g2[b], g3[b], h_prev[b], gz[b]
         for j in range(H):
             r = ar[j]
@@ -349,13 +351,15 @@ def gru_backward(g1, g2, g3, a, h_prev, q, dp, dq, gz):
             gh = (g1b[j] + g2b[j]) + g3b[j]
             dn = gh * (one - z) * (one - n * n)
             dz = gh * (hp[j] - n) * z * (one - z)
-            dr = dn * (half * qn[j]) * r * (one - r)
+            dr = dn * (half * qb[j]) * r * (one - r)
             pr[j] = dr
             pz[j] = dz
             pn[j] = dn
             sr[j] = dr
             sz[j] = dz
-            sn[j] = r * dn
+            x = r * dn
+            sn[j] = x
+            kn[j] = x
             gzb[j] = gh * z
 
 
@@ -483,28 +487,30 @@ def lstm_backward_seq(dout, dh, dc, P, Cs, TC, dP, W_hh, zero, dc_prev, gemm):
         dc[:] = dc_prev
 
 
-def gru_forward_seq(P, W_hh_T, b_hn, Hs, Q, gemm):
-    """GRU (torch's form) forward over all steps: Q[t] = H[t] W_hhᵀ, then :func:`gru_step`.
+def gru_forward_seq(P, W_hh_T, b_hn, Hs, Qn, q, gemm):
+    """GRU (torch's form) forward over all steps: q = H[t] W_hhᵀ, then :func:`gru_step` (which keeps
+    Qn[t] = −2·q_n, the one block of q that backward reads).
 
-    Shapes: P, Q (T, B, 3H); W_hh_T (H, 3H); b_hn (H,); Hs (T+1, B, H)
+    Shapes: P (T, B, 3H); W_hh_T (H, 3H); b_hn (H,); Hs (T+1, B, H); Qn (T, B, H); q (B, 3H) scratch
     """
     for t in range(P.shape[0]):
-        mm(Hs[t], W_hh_T, Q[t], gemm)
-        gru_step(P[t], Q[t], b_hn, Hs[t], Hs[t + 1])
+        mm(Hs[t], W_hh_T, q, gemm)
+        gru_step(P[t], q, b_hn, Hs[t], Hs[t + 1], Qn[t])
 
 
-def gru_backward_seq(dout, dh, P, Hs, Q, dP, dQ, W_hh, zero, gz, gemm):
+def gru_backward_seq(dout, dh, P, Hs, Qn, dP, dq, dQn, W_hh, zero, gz, gemm):
     """GRU backward over all steps: :func:`gru_backward`, then dh_{t−1} = dQ_t W_hh (+ g ⊙ z,
     which the next step's kernel adds; the last one is added here).
 
     dh: ∂L/∂h_T on entry, ∂L/∂h0 on exit (the caller's own buffer).
     Shapes: dout (T, B, H) or (0, B, H); dh, zero (B, H) (zero: zeros); gz (2, B, H) (zeros:
-    g ⊙ z of the step before and of this one); P, Q, dP, dQ (T, B, 3H); Hs (T+1, B, H);
-    W_hh (3H, H)
+    g ⊙ z of the step before and of this one); P, dP (T, B, 3H); Qn, dQn (T, B, H); dq (B, 3H)
+    scratch; Hs (T+1, B, H); W_hh (3H, H)
     """
     for t in range(dP.shape[0] - 1, -1, -1):
-        gru_backward(dh, gz[(t + 1) & 1], step_rows(dout, t, zero), P[t], Hs[t], Q[t], dP[t], dQ[t], gz[t & 1])
-        mm(dQ[t], W_hh, dh, gemm)
+        gru_backward(dh, gz[(t + 1) & 1], step_rows(dout, t, zero), P[t], Hs[t], Qn[t], dP[t], dq, dQn[t],
+                     gz[t & 1])
+        mm(dq, W_hh, dh, gemm)
     dh += gz[0]
 
 

@@ -15,7 +15,8 @@ out of the loop:
 ``P`` is the input part of the gate pre-activations and ``Q`` the recurrent
 part (``h_{t−1} W_hhᵀ + b_hh``). For the Elman RNN and the LSTM both enter the
 gates as a plain sum, so ``dQ`` *is* ``dP``; torch's GRU multiplies r into its
-n block of ``Q``, so there they differ.
+n block of ``Q``, so there they differ in that block, which is all its backends keep
+of ``dQ`` (``hh_grads`` forms dW_hh, db_hh by gate rows).
 
 A backend is a class: :class:`Buffered` here owns the loops, and a subclass per
 cell (:mod:`.elman`, :mod:`.lstm`, :mod:`.gru`) provides
@@ -176,23 +177,26 @@ class Buffered:
         GH = S.dP.shape[2]
         I = S.x.shape[2]
         dP2 = S.dP.reshape(T * B, GH)
-        dQ2 = S.dQ.reshape(T * B, GH)
-        db_ih = db_hh = None
-        if S.b_ih is not None:
-            db_ih = blas.sum_rows(dP2)
-            db_hh = db_ih.copy() if S.dQ is S.dP else blas.sum_rows(dQ2)
+        db_ih = None if S.b_ih is None else blas.sum_rows(dP2)
+        dW_hh, db_hh = self.hh_grads(S, dP2, db_ih)
         grads = {
             "dx": np.dot(dP2, S.W_ih).reshape(T, B, I) if input_grad else None,
             "dh0": dh,
             "dc0": dc,
             "dW_ih": np.dot(dP2.T, S.x.reshape(T * B, I)),
-            "dW_hh": np.dot(dQ2.T, S.Hs[:-1].reshape(T * B, H)),
+            "dW_hh": dW_hh,
             "db_ih": db_ih,
             "db_hh": db_hh,
         }
         if keep_dh:
             grads["dh"] = dh_steps
         return grads
+
+    def hh_grads(self, S: LayerState, dP2: Array, db_ih: Array | None) -> tuple[Array, Array | None]:
+        """(dW_hh, db_hh) = (dQᵀ H_prev, Σ dQ) over steps and batch; here dQ is dP (the Elman RNN, the
+        LSTM), so db_hh is db_ih. Shapes: dP2 (T·B, G·H), db_ih (G·H,) or None -> (G·H, H), (G·H,) or None"""
+        dW_hh = np.dot(dP2.T, S.Hs[:-1].reshape(-1, S.H))
+        return dW_hh, None if db_ih is None else db_ih.copy()
 
     own_backward_loop = False  # True: ``backward_loop`` runs the unmasked recurrence itself
     # True: with ``S.spend`` the gradients of the gate pre-activations (dP, dQ) are written over the
