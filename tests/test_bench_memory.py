@@ -189,3 +189,48 @@ def test_minimum_counts_both_directions_of_a_bidirectional_stack():
     # medium-bi: B 32, H 256, 2 layers × 2 directions, each keeping h_t (Elman) -> 4 · 32·256·8 bytes a step
     m = run.memory_summary(*_measured(10 * 2**20, 20 * 2**20, 64 * 300 * 1024), "medium-bi", "rnn", "float64")
     assert m["min_cache_bytes_per_step"] == 4 * 32 * 256 * 8 == 262144
+
+
+def _elman_backward_peak(kind, backend, x, W, args):
+    """(gradients, tracemalloc peak of the backward) of one fast Elman layer, numba already compiled."""
+    layer_backward(*args[:2], None, layer_forward(kind, x, None, None, *W, backend=backend)[3])
+    cache = layer_forward(kind, x, None, None, *W, backend=backend)[3]
+    tracemalloc.start()
+    try:
+        got = layer_backward(*args[:2], None, cache, input_grad=args[2])
+        return got, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elman_backward_in_chunks_equals_the_reference_and_holds_one_chunk_of_dA(nonlinearity, dtype, monkeypatch):
+    """Every fast Elman backend with 3-step chunks (B 16: 48 rows; 40 steps: chunks 1, 3, …, 3): the gradients
+    of the reference backend (with and without dout, dh_T, input gradient), and a backward whose peak is
+    below the one-chunk backward's by dA of all but three chunks' steps (counted by tracemalloc)."""
+    from bptt.functional.fast import elman
+
+    rng = np.random.default_rng(4)
+    kind = cells.get("rnn-" + nonlinearity)
+    T, B, I, H, k = 40, 16, 3, 32, 3
+    it = np.dtype(dtype).itemsize
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    W = [(rng.standard_normal(s) * 0.1).astype(dtype) for s in ((H, I), (H, H), (H,), (H,))]
+    dout = rng.standard_normal((T, B, H)).astype(dtype)
+    dh = rng.standard_normal((B, H)).astype(dtype)
+    tol = 1e-11 if dtype == np.float64 else 2e-4
+    for args in ((dout, dh, True), (None, dh, True), (dout, None, False)):
+        ref = layer_backward(args[0], args[1], None, layer_forward(kind, x, None, None, *W, backend="reference")[3],
+                             input_grad=args[2])
+        for backend in [b for b in available(kind) if b != "reference"]:
+            monkeypatch.setattr(elman, "BACKWARD_CHUNK_ROWS", T * B)  # one chunk: dA of every step
+            _, whole_peak = _elman_backward_peak(kind, backend, x, W, args)
+            monkeypatch.setattr(elman, "BACKWARD_CHUNK_ROWS", k * B)
+            got, peak = _elman_backward_peak(kind, backend, x, W, args)
+            for key, v in ref.items():
+                if v is None:
+                    assert got[key] is None, (backend, key)
+                else:
+                    np.testing.assert_allclose(got[key], v, rtol=tol, atol=tol, err_msg=(backend, key))
+            assert peak <= whole_peak - (T - 3 * k) * B * H * it, (backend, peak, whole_peak)

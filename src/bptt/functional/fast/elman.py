@@ -14,15 +14,23 @@ The equations and the readable step pair are in :mod:`bptt.functional.rnn`.
   ``dA_t = (dh + dout_t) ⊙ f'_t``, and the GEMM.
 * :class:`ElmanWhole` (numba): every step of the forward and of the backward in one
   compiled call, step GEMM (BLAS's, from compiled code) and activations included.
+
+Backward in chunks of steps (every backend, unmasked layers without ``keep_dh``): dA_t is
+needed by the parameter GEMMs only together with x_t and h_{t−1}, so the recursion runs over
+chunks of about :data:`BACKWARD_CHUNK_ROWS` rows (k steps · B), latest first, each chunk's dA
+in one (k, B, H) buffer, and after each chunk dx[t0:t1] = dA W_ih, dW_ih += dAᵀ x,
+dW_hh += dAᵀ H_prev, db += Σ dA. The backward then holds k steps of dA instead of T: the
+forward keeps h_t only (the equations' minimum), and backward adds little beyond dx.
+(The same sums in another order: equal to rounding. Measured: issue 17's memory column.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import kernels
+from . import blas, kernels
 from .blas import transposed
 from .cpu import tanh_float64_is_avx512
 from .layer import Buffered, LayerState
@@ -30,6 +38,10 @@ from .layer import Buffered, LayerState
 Array = np.ndarray
 
 _KIND = {"tanh": 0, "relu": 1, "sigmoid": 2}  # the nonlinearity as kernels.rnn_forward_seq takes it
+# Rows (steps · B) of one backward chunk: enough for the parameter GEMMs to run near full speed, few
+# enough that dA of a chunk is small (and OpenBLAS packs less: a (T·B)-row dx GEMM in one call
+# touched 12–16 MiB of its buffer at the long and large sizes, in 1024-row pieces about 1).
+BACKWARD_CHUNK_ROWS = 1024
 
 
 @dataclass(eq=False, slots=True)
@@ -95,6 +107,40 @@ class ElmanNumpy(Buffered):
             np.tanh(h, out=h)
             h *= 0.5
             h += 0.5
+
+    def backward(self, S: ElmanState, dout, dh_T, dc_T, keep_dh: bool, input_grad: bool) -> dict:
+        """As :meth:`Buffered.backward`, in chunks of steps when unmasked (the module docstring)."""
+        k = max(1, -(-BACKWARD_CHUNK_ROWS // max(S.B, 1)))
+        if S.mask is not None or keep_dh or k >= S.T:
+            return super().backward(S, dout, dh_T, dc_T, keep_dh, input_grad)
+        T, B, H, I, dt = S.T, S.B, S.H, S.x.shape[2], S.dtype
+        buf = S.empty("dA", (k, B, H), dt)  # f'(a_t) of a chunk's steps, then dA_t in place
+        dh = np.zeros((B, H), dtype=dt) if dh_T is None else np.array(dh_T, dtype=dt, order="C")
+        dx = np.empty((T, B, I), dtype=dt) if input_grad else None
+        sums: list = [None, None, None]  # dW_ih, dW_hh, db
+        for t1 in range(T, 0, -k):
+            t0 = max(0, t1 - k)
+            n = t1 - t0
+            C = replace(S, T=n, Hs=S.Hs[t0:t1 + 1], dP=buf[:n], dQ=buf[:n], dh_buf=np.empty((2, B, H), dtype=dt))
+            d = None if dout is None else dout[t0:t1]
+            if self.own_backward_loop:
+                with blas.threads_for_loop(B, H, H, dt):
+                    dh, _ = self.backward_loop(C, d, dh, None)
+            else:
+                dh, _, _ = self._backward_step_loop(C, d, dh, None, False)
+            dh = dh.copy()  # the next chunk's steps write into C's buffers
+            A = buf[:n].reshape(n * B, H)
+            if dx is not None:
+                np.dot(A, S.W_ih, out=dx[t0:t1].reshape(n * B, I))
+            parts = (lambda: np.dot(A.T, S.x[t0:t1].reshape(n * B, I)),
+                     lambda: np.dot(A.T, S.Hs[t0:t1].reshape(n * B, H)),
+                     None if S.b_ih is None else lambda: blas.sum_rows(A))
+            for i, part in enumerate(parts):  # one part alive at a time
+                if part is not None:
+                    sums[i] = part() if sums[i] is None else np.add(sums[i], part(), out=sums[i])
+        db = sums[2]
+        return {"dx": dx, "dh0": dh, "dc0": None, "dW_ih": sums[0], "dW_hh": sums[1], "db_ih": db,
+                "db_hh": None if db is None else db.copy()}
 
     def prepare_backward(self, S: ElmanState) -> None:
         S.dP = S.dQ = S.empty("dP", S.Hs[1:].shape, S.dtype)  # f'(a_t) for every step, then dA_t in place
