@@ -160,15 +160,16 @@ def _peak_bytes(name, memory, T_long):
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("name", ["rnn-tanh", "lstm", "gru"])
-def test_checkpoint_peak_memory_drops(name):
-    """At T = 2000 the forward + backward peak above the outputs (T·B·H, which both keep) is well under
-    half of full BPTT's (full BPTT of the Elman RNN keeps little more than its outputs, h_t)."""
+@pytest.mark.parametrize("name,bound", [("rnn-tanh", 0.75), ("lstm", 0.5), ("gru", 0.5)])
+def test_checkpoint_peak_memory_drops(name, bound):
+    """At T = 2000 the forward + backward peak above the outputs (T·B·H, which both keep) is under
+    ``bound`` × full BPTT's: half for the gated cells; for the Elman RNN full BPTT keeps nothing but its
+    outputs h_t and its backward holds dA of one 1024-row chunk only (issue 17), so less is left to save."""
     _peak_bytes(name, "full", 20)  # kernels compiled and imports done before anything is counted
     out = 2000 * 4 * 32 * 8
     full = _peak_bytes(name, "full", 2000) - out
     ckpt = _peak_bytes(name, "checkpoint", 2000) - out
-    assert ckpt < 0.5 * full, (ckpt, full)
+    assert ckpt < bound * full, (ckpt, full)
 
 
 def test_memory_option_checks():

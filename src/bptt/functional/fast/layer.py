@@ -120,7 +120,7 @@ class Buffered:
         GH = S.W_in.shape[0]
         S.Hs = Hs = S.empty("H", (T + 1, B, S.H), dt)
         P = S.P = self.projection_buffer(S, (T, B, GH))
-        np.dot(xs.reshape(T * B, I), S.W_in.T, out=P.reshape(T * B, GH))
+        blas.dot_rows(xs.reshape(T * B, I), S.W_in.T, P.reshape(T * B, GH))
         if S.b_in is not None:
             P += S.b_in
         Hs[0] = 0 if h0 is None else h0
@@ -180,7 +180,8 @@ class Buffered:
         db_ih = None if S.b_ih is None else blas.sum_rows(dP2)
         dW_hh, db_hh = self.hh_grads(S, dP2, db_ih)
         grads = {
-            "dx": np.dot(dP2, S.W_ih).reshape(T, B, I) if input_grad else None,
+            "dx": blas.dot_rows(dP2, S.W_ih, np.empty((T * B, I), dtype=S.dtype)).reshape(T, B, I)
+            if input_grad else None,
             "dh0": dh,
             "dc0": dc,
             "dW_ih": np.dot(dP2.T, S.x.reshape(T * B, I)),
