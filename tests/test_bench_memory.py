@@ -234,3 +234,37 @@ def test_elman_backward_in_chunks_equals_the_reference_and_holds_one_chunk_of_dA
                 else:
                     np.testing.assert_allclose(got[key], v, rtol=tol, atol=tol, err_msg=(backend, key))
             assert peak <= whole_peak - (T - 3 * k) * B * H * it, (backend, peak, whole_peak)
+
+
+@pytest.mark.parametrize("cell", ["rnn-tanh", "lstm", "gru"])
+def test_the_reverse_direction_keeps_what_the_forward_one_keeps(cell):
+    """Without lengths the reverse direction reads its input backwards through a view (x[::-1]), so its forward
+    keeps what the forward direction's keeps plus its (T, B) time order, within 2 KiB of Python objects (a
+    reversed (T, B, I) copy would be 100 KiB more here), and its
+    outputs and gradients are those of the forward direction on the time-reversed sequence."""
+    rng = np.random.default_rng(5)
+    kind = cells.get(cell)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
+    T, B, I, H = 50, 8, 32, 16
+    x = rng.standard_normal((T, B, I))
+    W = [rng.standard_normal(s) * 0.2 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    dout = rng.standard_normal((T, B, H))
+    for backend in [b for b in available(kind) if b != "reference"]:
+        _kept_bytes(cell, backend, 2, B, I, H)  # numba compiles before anything is counted
+        sizes = []
+        for reverse in (False, True):
+            tracemalloc.start()
+            try:
+                base = tracemalloc.get_traced_memory()[0]
+                out, h, c, cache = layer_forward(kind, x, None, None, *W, backend=backend, reverse=reverse)
+                sizes.append(tracemalloc.get_traced_memory()[0] - base)
+            finally:
+                tracemalloc.stop()
+        assert abs(sizes[1] - sizes[0] - T * B * 8) <= 2048, (backend, sizes)
+        assert np.shares_memory(cache.state.x, x)
+        fwd = layer_forward(kind, x[::-1].copy(), None, None, *W, backend=backend)
+        np.testing.assert_allclose(out, fwd[0][::-1], rtol=1e-12, atol=1e-12)
+        g_rev = layer_backward(dout, None, None, cache)
+        g_fwd = layer_backward(dout[::-1].copy(), None, None, fwd[3])
+        np.testing.assert_allclose(g_rev["dx"], g_fwd["dx"][::-1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(g_rev["dW_hh"], g_fwd["dW_hh"], rtol=1e-12, atol=1e-12)

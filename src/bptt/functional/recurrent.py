@@ -64,6 +64,12 @@ def _gather_time(a: Array, order: Array) -> Array:
     return a[order, np.arange(a.shape[1])[None, :]]
 
 
+def _reverse_time(a: Array, order: Array, mask: Array | None) -> Array:
+    """``a`` with each sequence read backwards (:func:`reverse_order`): without lengths (``mask`` None)
+    the view ``a[::-1]`` (no copy: the reverse direction keeps no reversed copy of its input), else the gather."""
+    return a[::-1] if mask is None else _gather_time(a, order)
+
+
 # -- the reference backend ----------------------------------------------------------
 @dataclass(eq=False, slots=True)
 class ReferenceState:
@@ -211,12 +217,12 @@ def layer_forward(
     if memory != "full":
         run = wrap(run, memory)
     order = reverse_order(T, B, lengths) if reverse else None
-    xs = _gather_time(x, order) if reverse else x
     mask = None if lengths is None else length_mask(lengths, T, x.dtype)
+    xs = _reverse_time(x, order, mask) if reverse else x
     proj = {} if W_hr is None else {"W_hr": W_hr}  # select() chose the reference backend then
     out, h, c, state = run.forward(cell, xs, h0, c0, W_ih, W_hh, b_ih, b_hh, mask, workspace, **proj)
     if reverse:
-        out = _gather_time(out, order)
+        out = _reverse_time(out, order, mask)
     return out, h, c, LayerCache(cell, run, state, mask, order)
 
 
@@ -252,13 +258,13 @@ def layer_backward(
             cache.state.spend = True
     order = cache.order
     if dout is not None and order is not None:
-        dout = _gather_time(dout, order)
+        dout = _reverse_time(dout, order, cache.mask)
     grads = cache.backend.backward(cache.state, dout, dh_T, dc_T, keep_dh, input_grad)
     if order is not None:
         if grads["dx"] is not None:
-            grads["dx"] = _gather_time(grads["dx"], order)
+            grads["dx"] = _reverse_time(grads["dx"], order, cache.mask)
         if keep_dh:
-            grads["dh"] = _gather_time(grads["dh"], order)
+            grads["dh"] = _reverse_time(grads["dh"], order, cache.mask)
     return grads
 
 

@@ -413,10 +413,11 @@ class RNNBase(Module):
                     dh0[i] = g["dh0"]
                     if has_c:
                         dc0[i] = g["dc0"]
-                if g["dx"] is not None:
-                    dinp = g["dx"] if dinp is None else dinp + g["dx"]
+                if g["dx"] is not None:  # arrays of this call's own: summed in place (one (T, B, I) less)
+                    dinp = g["dx"] if dinp is None else np.add(dinp, g["dx"], out=dinp)
+            g = tasks = None  # the last direction's dx, and views of this layer's dout: freed before the layer below
             if cache["masks"][layer] is not None:
-                dinp = dinp * cache["masks"][layer]
+                dinp *= cache["masks"][layer]
             dout_t = dinp
         return dout_t, dh0, dc0
 
