@@ -83,14 +83,17 @@ def test_elman_sequence_kernels_as_plain_python_equal_the_equations(kind):
     code = {"tanh": 0, "relu": 1, "sigmoid": 2}[kind]
     # P stored where h_t goes (as ElmanWhole keeps it): each step reads P[t] before it writes h_t over it
     Hs[1:] = P
-    kernels.rnn_forward_seq(W.T.copy(), Hs, np.empty((B, H)), code, None)  # None: the plain product loop
+    q, WT = np.empty((B, H)), W.T.copy()
+    for b0, b1 in ((0, 1), (1, B)):  # row ranges: each half of the batch alone, as two threads run them
+        kernels.rnn_forward_seq(WT, Hs, q, code, None, b0, b1)  # None: the plain product loop
     h = Hs[0]
     for t in range(T):
         h = f(P[t] + h @ W.T)
         np.testing.assert_allclose(Hs[t + 1], h, rtol=1e-14, atol=1e-15)
     dout, dh_T = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
     dA, dh = np.empty((T, B, H)), dh_T.copy()
-    kernels.rnn_backward_seq(dout, dh, Hs, dA, W, code, None)
+    for b0, b1 in ((1, B), (0, 1)):
+        kernels.rnn_backward_seq(dout, dh, Hs, dA, W, code, None, b0, b1)
     g = dh_T
     for t in range(T - 1, -1, -1):
         da = (g + dout[t]) * df(Hs[t + 1])

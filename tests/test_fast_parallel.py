@@ -209,3 +209,35 @@ def test_a_failing_stage_stops_the_pipeline_and_raises_its_exception():
     for s in (1, 2):  # a stage's chunk only after the stage before has done it
         for j in range(2):
             assert order.index((s - 1, j)) < order.index((s, j))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_two_halves_of_the_batch_at_once_give_the_sequential_results(threads_used, kind, dtype):
+    """The whole-sequence loops run rows 0…B//2−1 and B//2…B−1 on two threads (odd B: 2 and 3 rows)."""
+    pytest.importorskip("numba", reason="the whole-sequence loops are compiled (bptt[fast])")
+    B, T, I, H = 5, 7, 3, 12
+    cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
+    m = cls(I, H, dtype=dtype, seed=4, backend="whole")
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    h0, dh = rng.standard_normal((2, 1, B, H)).astype(dtype)
+    hx, dstate = ((h0, -h0), (dh, 0.5 * dh)) if kind == "lstm" else (h0, dh)
+    seq_out, seq_grads = _forward_backward(m, x, None, hx, dstate)
+    assert threads_used == []
+    par.set_mode("parallel")
+    par_out, par_grads = _forward_backward(m, x, None, hx, dstate)
+    assert threads_used == [2, 2]  # the forward loop and the backward loop
+    for a, b in zip(seq_out, par_out):
+        np.testing.assert_allclose(b, a, **TOL[dtype])
+    for k in seq_grads:
+        np.testing.assert_allclose(par_grads[k], seq_grads[k], **TOL[dtype], err_msg=k)
+
+
+def test_halves_of_the_batch_need_two_rows_each_and_never_nest(threads_used):
+    par.set_mode("parallel")
+    assert par.choose_rows(3, 64, 256, np.float32, 10) is False  # one row in a half: a loop, not BLAS
+    assert par.choose_rows(4, 64, 256, np.float32, 10) is True
+    assert par.run([lambda: par.choose_rows(4, 64, 256, np.float32, 10)] * 2) == [False, False]  # inside a task
+    par.set_mode("sequential")
+    assert par.choose_rows(64, 64, 256, np.float32, 10) is False

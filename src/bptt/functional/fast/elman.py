@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import blas, kernels
+from . import blas, kernels, parallel
 from .blas import transposed
 from .cpu import tanh_float64_is_avx512
 from .layer import Buffered, LayerState
@@ -172,7 +172,7 @@ class ElmanFused(ElmanNumpy):
 
     def prepare(self, S: ElmanState, cell) -> None:
         super().prepare(S, cell)
-        S.kern = kernels.get()
+        S.kern = kernels.get(S.dtype)
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         kern = S.kern
@@ -195,10 +195,12 @@ class ElmanWhole(ElmanFused):
 
     def forward_loop(self, S: ElmanState) -> None:
         # S.P is H[1:] (projection_buffer): the forward keeps H only, the equations' minimum.
-        S.kern.rnn_forward_seq(S.W_hh_T, S.Hs, S.q, _KIND[S.nonlinearity], kernels.step_gemm(S))
+        kern, kind, gemm = S.kern.rnn_forward_seq, _KIND[S.nonlinearity], kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(S.W_hh_T, S.Hs, S.q, kind, gemm, b0, b1))
 
     def backward_loop(self, S: ElmanState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.rnn_backward_seq(dout, dh, S.Hs, S.dP, S.W_hh, _KIND[S.nonlinearity], kernels.step_gemm(S))
+        kern, kind, gemm = S.kern.rnn_backward_seq, _KIND[S.nonlinearity], kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(dout, dh, S.Hs, S.dP, S.W_hh, kind, gemm, b0, b1))
         return dh, None

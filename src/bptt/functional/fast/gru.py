@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-from . import blas
+from . import blas, kernels, parallel
 from .blas import gate_scale, transposed
 from .layer import Buffered, LayerState
 
@@ -161,7 +160,7 @@ class GRUFused(GRUNumpy):
 
     def prepare(self, S: GRUState, cell) -> None:
         super().prepare(S, cell)
-        S.kern = kernels.get()
+        S.kern = kernels.get(S.dtype)
         S.b_hn_k = np.zeros(S.H, dtype=S.dtype) if S.b_hn is None else S.b_hn
 
     factors = Buffered.factors  # the fused backward step needs no factors
@@ -216,12 +215,14 @@ class GRUWhole(GRUFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: GRUState) -> None:
-        S.kern.gru_forward_seq(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Qn, S.q, kernels.step_gemm(S))
+        kern, gemm = S.kern.gru_forward_seq, kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(S.P, S.W_hh_T, S.b_hn_k, S.Hs, S.Qn, S.q, gemm, b0, b1))
 
     def backward_loop(self, S: GRUState, dout, dh, dc):
         dh = kernels.state_grad(dh, S)
         buf = np.zeros((3, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.gru_backward_seq(dout, dh, S.P, S.Hs, S.Qn, S.dP, S.q, S.dQ, S.W_hh, buf[0], buf[1:],
-                                kernels.step_gemm(S))
+        kern, gemm = S.kern.gru_backward_seq, kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(dout, dh, S.P, S.Hs, S.Qn, S.dP, S.q, S.dQ, S.W_hh,
+                                                             buf[0], buf[1:], gemm, b0, b1))
         return dh, None

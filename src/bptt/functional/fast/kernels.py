@@ -73,12 +73,11 @@ _state: dict = {"kernels": None, "tried": False, "off": os.environ.get("BPTT_KER
 #              (tanh = 1 in float64 from 19.06 on); no cancellation near 0: there n = 0, e = p(2x)
 #     σ(x)   = 1 / (1 + exp(−x)),  −x clamped to [−708, 709], exp(−x) = inf above 709
 #
-# Both are computed in float64 whatever the array dtype (a float32 kernel widens, computes and
-# rounds once). Measured against long-double references over the whole range (tests/
-# test_fast_approx.py: dense near 0 and around the clamps, subnormals to the largest float, ±inf,
-# nan, float32 also random bit patterns): float64 max relative error tanh 3.3e-16, σ 2.3e-16
-# (where the result is normal; below 2.2e-308 the absolute error is smaller than that); float32
-# max 0.50 ulp (NumPy's own float32 tanh: 1.36 ulp). nan gives nan, ±inf gives ±1 (tanh) and
+# These two are the float64 kernels' (float32 kernels: tanh32 / sigmoid32 below; a float32 array
+# through these widens, computes and rounds once: 0.50 ulp). Measured against long-double
+# references over the whole range (tests/test_fast_approx.py: dense near 0 and around the clamps,
+# subnormals to the largest float, ±inf, nan): max relative error tanh 3.3e-16, σ 2.3e-16
+# (where the result is normal; below 2.2e-308 the absolute error is smaller than that). nan gives nan, ±inf gives ±1 (tanh) and
 # 0 / 1 (σ), tanh(−0) = −0. Compiled with FMA contraction allowed (``fastmath={"contract"}``, no
 # other fast-math flag: nan and inf must keep their meaning): a loop of them is 4-wide AVX2 on
 # the development host, 1.9 ns per float64 tanh against 2.9 without FMA, 12.5 for NumPy's tanh
@@ -141,6 +140,77 @@ def sigmoid(x):
     e = s + s * p
     e = math.inf if y > _EXP_MAX else e
     return 1.0 / (1.0 + e)
+
+
+# -- float32-native activations -----------------------------------------------------------
+# The same functions computed in float32 throughout, for the float32 kernels: 8 lanes of AVX2
+# instead of 4, and a degree-7 polynomial instead of 13: a loop of them takes 0.68 ns per element
+# against 2.3 for the widened float64 tanh (one thread, 65536 elements, development host). Only
+# float32 constants appear (a float64 literal would widen the whole expression: the kernels that
+# call them type their own constants by the array's dtype), and 2ⁿ comes from int32 bits.
+#
+#     exp(y) = 2ⁿ · (1 + p(r)),  n = round(y·log₂e) (shifter 1.5·2²³), r = y − n·ln2_hi − n·ln2_lo
+#     p(r)   = r + r²·P(r), P Cephes' expf minimax polynomial of degree 5 (|r| ≤ ½ ln 2)
+#     tanh x = sign(x) · e / (e + 2),  e = expm1(2|x|), |x| clamped to 9 (tanh = 1 in float32 from 9.01)
+#     σ(x)   = (x ≥ 0 ? 1 : e) / (1 + e),  e = exp(−|x|) ≤ 1, with 2ⁿ = 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋) so
+#              that e^{−|x|} reaches the subnormals correctly rounded; −|x| clamped to −110 (e = 0)
+#
+# Accuracy (tests/test_fast_approx.py, the same sweep as above, 4.9 M float32 points): max 2.21 ulp
+# (tanh) and 2.25 ulp (σ, subnormal results included); NumPy's own float32 tanh: 1.36 ulp. nan,
+# ±inf, ±0 as above.
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_F0 = np.float32(0.0)
+_LOG2E_F = np.float32(1.44269504088896341)
+_LN2_HI_F = np.float32(0.693359375)  # Cephes' split: n·LN2_HI_F exact for |n| < 2¹⁰
+_LN2_LO_F = np.float32(-2.12194440e-4)
+_SHIFT_F = np.float32(12582912.0)  # 1.5·2²³
+_SHIFT_F_BITS = 0x4B400000
+_TANH_CLAMP_F = np.float32(9.0)
+_EXP_MIN_F = np.float32(-110.0)  # e^{−110} < half the smallest subnormal: exp = 0
+_P0F, _P1F, _P2F = np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3)
+_P3F, _P4F, _P5F = np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1)
+
+
+def expm1_parts32(y):
+    """(n, p) with exp(y) = 2ⁿ·(1 + p), n an int, p = expm1(r), for float32 y in [−110, 88]."""
+    k = y * _LOG2E_F + _SHIFT_F
+    r = k - _SHIFT_F  # round(y·log₂e), exact
+    r = (y - r * _LN2_HI_F) - r * _LN2_LO_F
+    q = _P1F + r * _P0F
+    q = _P2F + r * q
+    q = _P3F + r * q
+    q = _P4F + r * q
+    q = _P5F + r * q
+    p = r + (r * r) * q
+    n = np.int32(np.float32(k).view(np.int32) - _SHIFT_F_BITS)
+    return n, p
+
+
+def pow2_32(n):
+    """2ⁿ as float32 from its exponent bits, for n in [−126, 127]."""
+    return np.int32((n + 127) << 23).view(np.float32)
+
+
+def tanh32(x):
+    """tanh(x) for float32 x, in float32 arithmetic: sign(x)·e/(e + 2), e = expm1(2|x|)."""
+    a = abs(x)
+    a = _TANH_CLAMP_F if a > _TANH_CLAMP_F else a  # nan stays nan
+    n, p = expm1_parts32(a + a)
+    s = pow2_32(n)
+    e = (s - _F1) + s * p
+    t = e / (e + _F2)
+    return math.copysign(t, x)
+
+
+def sigmoid32(x):
+    """σ(x) = 1 / (1 + e^{−x}) for float32 x, in float32 arithmetic, through e = exp(−|x|) ≤ 1."""
+    y = -abs(x)
+    y = _EXP_MIN_F if y < _EXP_MIN_F else y
+    n, p = expm1_parts32(y)
+    h = n >> 1
+    e = (pow2_32(h) * (_F1 + p)) * pow2_32(n - h)
+    return (_F1 if x >= _F0 else e) / (_F1 + e)
 
 
 # -- Elman RNN -------------------------------------------------------------------
@@ -207,6 +277,7 @@ def lstm_step(a, q, c_prev, c, tc, h):
     Shapes: a, q (B, 4H); c_prev, c, tc, h (B, H)
     """
     B, H = c.shape
+    mhalf = a.dtype.type(-0.5)  # typed: a float64 literal would widen a float32 kernel's arithmetic
     for b in range(B):
         ai, af, ag, ao = a[b, :H], a[b, H:2 * H], a[b, 2 * H:3 * H], a[b, 3 * H:]
         qi, qf, qg, qo = q[b, :H], q[b, H:2 * H], q[b, 2 * H:3 * H], q[b, 3 * H:]
@@ -214,7 +285,7 @@ def lstm_step(a, q, c_prev, c, tc, h):
         for j in range(H):
             i = sigmoid(-(ai[j] + qi[j]))
             f = sigmoid(-(af[j] + qf[j]))
-            g = tanh(-0.5 * (ag[j] + qg[j]))  # the g rows are scaled by −2 (exactly undone)
+            g = tanh(mhalf * (ag[j] + qg[j]))  # the g rows are scaled by −2 (exactly undone)
             o = sigmoid(-(ao[j] + qo[j]))
             ai[j] = i
             af[j] = f
@@ -309,6 +380,7 @@ def gru_step(a, q, b_hn, h_prev, h, qn):
     Shapes: a, q (B, 3H); b_hn (H,); h_prev, h, qn (B, H)
     """
     B, H = h.shape
+    mhalf = a.dtype.type(-0.5)  # typed, as in lstm_step
     for b in range(B):
         ar, az, an = a[b, :H], a[b, H:2 * H], a[b, 2 * H:]
         qr, qz, qb = q[b, :H], q[b, H:2 * H], q[b, 2 * H:]
@@ -318,7 +390,7 @@ def gru_step(a, q, b_hn, h_prev, h, qn):
             z = sigmoid(-(az[j] + qz[j]))
             x = qb[j] + b_hn[j]
             qnb[j] = x
-            n = tanh(-0.5 * (an[j] + r * x))  # the n rows are scaled by −2 (exactly undone)
+            n = tanh(mhalf * (an[j] + r * x))  # the n rows are scaled by −2 (exactly undone)
             ar[j] = r
             az[j] = z
             an[j] = n
@@ -402,32 +474,34 @@ def step_rows(dout, t, zero):
     return zero if dout.shape[0] == 0 else dout[t]
 
 
-def add_step_grad(dh, dout, t, g):
-    """g = dh + dout[t] (dout has no steps when there is no gradient from the outputs)."""
-    if dout.shape[0] == 0:
-        g[:] = dh
-    else:
-        g[:] = dh + dout[t]
+def step_rows_of(dout, t, zero, b0, b1):
+    """Rows b0…b1−1 of dout[t], or of ``zero`` when dout has no steps."""
+    return zero[b0:b1] if dout.shape[0] == 0 else dout[t, b0:b1]
 
 
-def rnn_forward_seq(W_hh_T, Hs, q, kind, gemm):
+# Every sequence loop runs the rows b0…b1−1 of the batch: rows never read each other's state, so
+# two halves of a batch may run at once on two threads (:func:`.parallel.choose_rows`); a slice of
+# rows of a C-contiguous step array stays C-contiguous, so the step kernels keep their vector loops.
+def rnn_forward_seq(W_hh_T, Hs, q, kind, gemm, b0, b1):
     """Elman forward over all steps: H[t+1] = f(P[t] + H[t] W_hhᵀ), with P[t] in H[t+1] on entry.
 
     kind 0: tanh, 1: ReLU, 2: sigmoid as ½·tanh + ½ (P and W_hh_T already halved, as the
-    NumPy path does); gemm as in :func:`mm`. P is stored where h_t goes, so the forward keeps one
-    (T, B, H) array; the step product goes to ``q``, and each element is read and written through
-    the one array (a separate P view of the same rows lost the vector loop: small RNN 0.74×).
+    NumPy path does); gemm as in :func:`mm`; rows b0…b1−1. P is stored where h_t goes, so the
+    forward keeps one (T, B, H) array; the step product goes to ``q``, and each element is read
+    and written through the one array (a separate P view of the same rows lost the vector loop:
+    small RNN 0.74×).
     Shapes: W_hh_T (H, H), Hs (T+1, B, H) with Hs[0] = h0 and Hs[1:] = P, q (B, H)
     """
     T = Hs.shape[0] - 1
     half = Hs.dtype.type(0.5)
     zero = Hs.dtype.type(0.0)
+    qr = q[b0:b1]
     for t in range(T):
-        h = Hs[t + 1]
-        mm(Hs[t], W_hh_T, q, gemm)
+        h = Hs[t + 1, b0:b1]
+        mm(Hs[t, b0:b1], W_hh_T, qr, gemm)
         B, H = h.shape
         for b in range(B):
-            hb, qb = h[b], q[b]
+            hb, qb = h[b], qr[b]
             for j in range(H):
                 a = qb[j] + hb[j]
                 if kind == 0:
@@ -438,8 +512,8 @@ def rnn_forward_seq(W_hh_T, Hs, q, kind, gemm):
                     hb[j] = half * tanh(a) + half
 
 
-def rnn_backward_seq(dout, dh, Hs, dA, W_hh, kind, gemm):
-    """Elman backward over all steps: dA_t = (dh_t + dout_t) ⊙ f'(h_t), dh_{t−1} = dA_t W_hh.
+def rnn_backward_seq(dout, dh, Hs, dA, W_hh, kind, gemm, b0, b1):
+    """Elman backward over all steps: dA_t = (dh_t + dout_t) ⊙ f'(h_t), dh_{t−1} = dA_t W_hh; rows b0…b1−1.
 
     dh: ∂L/∂h_T on entry, ∂L/∂h0 on exit (the caller's own buffer).
     Shapes: dout (T, B, H) or (0, B, H); dh (B, H); Hs (T+1, B, H); dA (T, B, H); W_hh (H, H)
@@ -447,12 +521,16 @@ def rnn_backward_seq(dout, dh, Hs, dA, W_hh, kind, gemm):
     T = dA.shape[0]
     one = dA.dtype.type(1.0)
     zero = dA.dtype.type(0.0)
+    dhr = dh[b0:b1]
     for t in range(T - 1, -1, -1):
-        d = dA[t]
-        add_step_grad(dh, dout, t, d)
-        B, H = dh.shape
+        d = dA[t, b0:b1]
+        if dout.shape[0] == 0:
+            d[:] = dhr
+        else:
+            d[:] = dhr + dout[t, b0:b1]
+        B, H = d.shape
         for b in range(B):
-            db, yb = d[b], Hs[t + 1, b]
+            db, yb = d[b], Hs[t + 1, b0 + b]
             for j in range(H):
                 y = yb[j]
                 if kind == 0:
@@ -461,57 +539,78 @@ def rnn_backward_seq(dout, dh, Hs, dA, W_hh, kind, gemm):
                     db[j] = db[j] if y > zero else zero
                 else:
                     db[j] *= (one - y) * y
-        mm(d, W_hh, dh, gemm)
+        mm(d, W_hh, dhr, gemm)
 
 
-def lstm_forward_seq(P, W_hh_T, Hs, Cs, TC, q, gemm):
-    """LSTM forward over all steps: q = H[t] W_hhᵀ, then :func:`lstm_step`.
+def lstm_forward_seq(P, W_hh_T, Hs, Cs, TC, q, gemm, b0, b1):
+    """LSTM forward over all steps, rows b0…b1−1: q = H[t] W_hhᵀ, then :func:`lstm_step`.
 
     Shapes: P (T, B, 4H); W_hh_T (H, 4H); Hs, Cs (T+1, B, H); TC (T, B, H); q (B, 4H) scratch
     """
+    qr = q[b0:b1]
     for t in range(P.shape[0]):
-        mm(Hs[t], W_hh_T, q, gemm)
-        lstm_step(P[t], q, Cs[t], Cs[t + 1], TC[t], Hs[t + 1])
+        mm(Hs[t, b0:b1], W_hh_T, qr, gemm)
+        lstm_step(P[t, b0:b1], qr, Cs[t, b0:b1], Cs[t + 1, b0:b1], TC[t, b0:b1], Hs[t + 1, b0:b1])
 
 
-def lstm_backward_seq(dout, dh, dc, P, Cs, TC, dP, W_hh, zero, dc_prev, gemm):
-    """LSTM backward over all steps: :func:`lstm_backward`, then dh_{t−1} = dP_t W_hh.
+def lstm_backward_seq(dout, dh, dc, P, Cs, TC, dP, W_hh, zero, dc_prev, gemm, b0, b1):
+    """LSTM backward over all steps, rows b0…b1−1: :func:`lstm_backward`, then dh_{t−1} = dP_t W_hh.
 
     dh, dc: ∂L/∂h_T, ∂L/∂c_T on entry, ∂L/∂h0, ∂L/∂c0 on exit (the caller's own buffers).
     Shapes: dout (T, B, H) or (0, B, H); dh, dc, zero, dc_prev (B, H) (zero: zeros, dc_prev:
     scratch); P, dP (T, B, 4H); Cs (T+1, B, H); TC (T, B, H); W_hh (4H, H)
     """
+    dhr, dcr, dcp = dh[b0:b1], dc[b0:b1], dc_prev[b0:b1]
     for t in range(dP.shape[0] - 1, -1, -1):
-        lstm_backward(dh, step_rows(dout, t, zero), dc, P[t], Cs[t], TC[t], dP[t], dc_prev)
-        mm(dP[t], W_hh, dh, gemm)
-        dc[:] = dc_prev
+        lstm_backward(dhr, step_rows_of(dout, t, zero, b0, b1), dcr, P[t, b0:b1], Cs[t, b0:b1], TC[t, b0:b1],
+                      dP[t, b0:b1], dcp)
+        mm(dP[t, b0:b1], W_hh, dhr, gemm)
+        dcr[:] = dcp
 
 
-def gru_forward_seq(P, W_hh_T, b_hn, Hs, Qn, q, gemm):
-    """GRU (torch's form) forward over all steps: q = H[t] W_hhᵀ, then :func:`gru_step` (which keeps
-    Qn[t] = −2·q_n, the one block of q that backward reads).
+def gru_forward_seq(P, W_hh_T, b_hn, Hs, Qn, q, gemm, b0, b1):
+    """GRU (torch's form) forward over all steps, rows b0…b1−1: q = H[t] W_hhᵀ, then :func:`gru_step`
+    (which keeps Qn[t] = −2·q_n, the one block of q that backward reads).
 
     Shapes: P (T, B, 3H); W_hh_T (H, 3H); b_hn (H,); Hs (T+1, B, H); Qn (T, B, H); q (B, 3H) scratch
     """
+    qr = q[b0:b1]
     for t in range(P.shape[0]):
-        mm(Hs[t], W_hh_T, q, gemm)
-        gru_step(P[t], q, b_hn, Hs[t], Hs[t + 1], Qn[t])
+        mm(Hs[t, b0:b1], W_hh_T, qr, gemm)
+        gru_step(P[t, b0:b1], qr, b_hn, Hs[t, b0:b1], Hs[t + 1, b0:b1], Qn[t, b0:b1])
 
 
-def gru_backward_seq(dout, dh, P, Hs, Qn, dP, dq, dQn, W_hh, zero, gz, gemm):
-    """GRU backward over all steps: :func:`gru_backward`, then dh_{t−1} = dQ_t W_hh (+ g ⊙ z,
-    which the next step's kernel adds; the last one is added here).
+def gru_backward_seq(dout, dh, P, Hs, Qn, dP, dq, dQn, W_hh, zero, gz, gemm, b0, b1):
+    """GRU backward over all steps, rows b0…b1−1: :func:`gru_backward`, then dh_{t−1} = dQ_t W_hh
+    (+ g ⊙ z, which the next step's kernel adds; the last one is added here).
 
     dh: ∂L/∂h_T on entry, ∂L/∂h0 on exit (the caller's own buffer).
     Shapes: dout (T, B, H) or (0, B, H); dh, zero (B, H) (zero: zeros); gz (2, B, H) (zeros:
     g ⊙ z of the step before and of this one); P, dP (T, B, 3H); Qn, dQn (T, B, H); dq (B, 3H)
     scratch; Hs (T+1, B, H); W_hh (3H, H)
     """
+    dhr, dqr = dh[b0:b1], dq[b0:b1]
     for t in range(dP.shape[0] - 1, -1, -1):
-        gru_backward(dh, gz[(t + 1) & 1], step_rows(dout, t, zero), P[t], Hs[t], Qn[t], dP[t], dq, dQn[t],
-                     gz[t & 1])
-        mm(dq, W_hh, dh, gemm)
-    dh += gz[0]
+        gru_backward(dhr, gz[(t + 1) & 1, b0:b1], step_rows_of(dout, t, zero, b0, b1), P[t, b0:b1], Hs[t, b0:b1],
+                     Qn[t, b0:b1], dP[t, b0:b1], dqr, dQn[t, b0:b1], gz[t & 1, b0:b1])
+        mm(dqr, W_hh, dhr, gemm)
+    dhr += gz[0, b0:b1]
+
+
+def gemm_chain(Hs, W_T, q, gemm, b0, b1):
+    """H[t+1] = tanh((H[t] W_Tᵀ)[:, :H]) for every t, rows b0…b1−1: a step loop's GEMM and
+    activations without its cell, which :func:`.parallel.choose_rows` times.
+    Shapes: Hs (T+1, B, H); W_T (H, G·H); q (B, G·H)
+    """
+    qr = q[b0:b1]
+    for t in range(Hs.shape[0] - 1):
+        mm(Hs[t, b0:b1], W_T, qr, gemm)
+        h = Hs[t + 1, b0:b1]
+        B, H = h.shape
+        for b in range(B):
+            hb, qb = h[b], qr[b]
+            for j in range(H):
+                hb[j] = tanh(qb[j])
 
 
 def state_grad(d, S):
@@ -559,14 +658,17 @@ def has_step_product(B, H):
 
 # Compiled in this order, each against the compiled ones before it (a kernel calls the others by
 # their global names).
-_ORDER = ("exp_parts", "tanh", "sigmoid",
-          "elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out",
-          "gru_step", "gru_backward", "matmul_into", "mm", "step_rows", "add_step_grad",
+# The activations per dtype of the arrays: the float32 kernels are the same functions compiled
+# against the float32-native tanh and sigmoid (as ``tanh`` / ``sigmoid`` in their namespace).
+_ACTIVATIONS = {"float64": ("exp_parts", "tanh", "sigmoid"),
+                "float32": ("expm1_parts32", "pow2_32", "tanh32", "sigmoid32")}
+_ORDER = ("elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out",
+          "gru_step", "gru_backward", "matmul_into", "mm", "step_rows", "step_rows_of",
           "rnn_forward_seq", "rnn_backward_seq", "lstm_forward_seq", "lstm_backward_seq", "gru_forward_seq",
-          "gru_backward_seq")
+          "gru_backward_seq", "gemm_chain")
 
 
-def _compile() -> SimpleNamespace | None:
+def _compile() -> dict | None:
     try:
         import numba
     except ImportError:
@@ -576,25 +678,40 @@ def _compile() -> SimpleNamespace | None:
     # fastmath "contract" only (a·b + c as one FMA: fewer roundings, never more error; no flag that
     # assumes away nan or inf); nogil: a layer's two directions may run in two threads.
     jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
     # Each function is compiled against a copy of this module's globals in which the names of the
     # ones before it are their compiled versions (the Python functions stay plain Python, callable
-    # and testable without numba).
-    compiled: dict = {}
-    for name in _ORDER:
-        fn = globals()[name]
-        scope = {**globals(), **compiled}
-        compiled[name] = jit(FunctionType(fn.__code__, scope, name, fn.__defaults__, fn.__closure__))
-    return SimpleNamespace(**compiled)
+    # and testable without numba). The float32 set gets its own qualified names: numba's cache
+    # tells functions apart by them, not by the globals they were compiled against.
+    def build(names, compiled, suffix=""):
+        for name in names:
+            fn = globals()[name]
+            f = FunctionType(fn.__code__, {**globals(), **compiled}, name, fn.__defaults__, fn.__closure__)
+            f.__qualname__ = name + suffix
+            compiled[name] = jit(f)
+        return compiled
+
+    f64 = build(_ACTIVATIONS["float64"] + _ORDER, {})
+    act32 = build(_ACTIVATIONS["float32"], {})
+    f32 = build(_ORDER, {**act32, "tanh": act32["tanh32"], "sigmoid": act32["sigmoid32"]}, "_f32")
+    return {np.dtype(np.float64): SimpleNamespace(**f64), np.dtype(np.float32): SimpleNamespace(**f32)}
 
 
-def get() -> SimpleNamespace | None:
-    """The compiled kernels if numba is installed and they are not switched off, else None."""
+_F32 = np.dtype(np.float32)
+
+
+def get(dtype=None) -> SimpleNamespace | None:
+    """The compiled kernels for arrays of ``dtype`` (float32: float32-native activations; anything
+    else, or None: float64 activations) if numba is installed and they are not switched off, else None."""
     if _state["off"]:
         return None
     if not _state["tried"]:
         _state["kernels"] = _compile()
         _state["tried"] = True
-    return _state["kernels"]
+    kern = _state["kernels"]
+    if kern is None:
+        return None
+    return kern[_F32] if dtype is not None and np.dtype(dtype) == _F32 else kern[np.dtype(np.float64)]
 
 
 def available() -> bool:

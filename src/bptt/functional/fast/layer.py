@@ -52,7 +52,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import blas
+from . import blas, parallel
 from .workspace import Workspace, fresh
 
 Array = np.ndarray
@@ -86,6 +86,7 @@ class LayerState:
     dQ: Array | None = None
     dh_buf: Array | None = None  # (2, B, H): dh of alternate steps
     spend: bool = False  # this backward is the last: a backend may write gradients over forward buffers
+    split: bool = False  # the compiled loops run the batch's two halves at once (parallel.choose_rows)
 
 
 class Buffered:
@@ -128,7 +129,8 @@ class Buffered:
             S.C = S.empty("C", (T + 1, B, S.H), dt)
             S.C[0] = 0 if c0 is None else c0
         if mask is None and self.compiled:
-            with blas.threads_for_loop(S.B, S.H, P.shape[2], dt):  # the loop calls BLAS's gemm itself
+            S.split = parallel.choose_rows(S.B, S.H, GH, dt, T)
+            with blas.threads_for_loop(S.B, S.H, GH, dt):  # the loop calls BLAS's gemm itself
                 self.forward_loop(S)
         else:
             self._step_loop(S)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import kernels, parallel
 from .blas import gate_scale, transposed
 from .cpu import tanh_float64_is_avx512
 from .layer import Buffered, LayerState
@@ -141,7 +141,7 @@ class LSTMFused(LSTMNumpy):
 
     def prepare(self, S: LSTMState, cell) -> None:
         super().prepare(S, cell)
-        S.kern = kernels.get()
+        S.kern = kernels.get(S.dtype)
 
     factors = Buffered.factors  # the fused backward step needs no factors
 
@@ -192,11 +192,14 @@ class LSTMWhole(LSTMFused):
         super().__init__(whole_step=True)
 
     def forward_loop(self, S: LSTMState) -> None:
-        S.kern.lstm_forward_seq(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q, kernels.step_gemm(S))
+        kern, gemm = S.kern.lstm_forward_seq, kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(S.P, S.W_hh_T, S.Hs, S.C, S.TC, S.q, gemm, b0, b1))
 
     def backward_loop(self, S: LSTMState, dout, dh, dc):
         dh, dc = kernels.state_grad(dh, S), kernels.state_grad(dc, S)
         zero, dc_prev = np.zeros((2, S.B, S.H), dtype=S.dtype)
         dout = kernels.outputs_grad(dout, S)
-        S.kern.lstm_backward_seq(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero, dc_prev, kernels.step_gemm(S))
+        kern, gemm = S.kern.lstm_backward_seq, kernels.step_gemm(S)
+        parallel.over_rows(S.split, S.B, lambda b0, b1: kern(dout, dh, dc, S.P, S.C, S.TC, S.dP, S.W_hh, zero,
+                                                             dc_prev, gemm, b0, b1))
         return dh, dc
