@@ -268,6 +268,19 @@ def layer_backward(
     return grads
 
 
+def defers_input_grad(cache: LayerCache) -> bool:
+    """Whether :func:`layer_input_grad` can form dx after ``layer_backward(..., input_grad=False)``."""
+    return bool(getattr(cache.backend, "late_input_grad", False))
+
+
+def layer_input_grad(cache: LayerCache) -> Array:
+    """dx (T, B, I) of the last :func:`layer_backward` on ``cache``, run with ``input_grad=False`` (a backend
+    for which :func:`defers_input_grad`): the same GEMM, later, so that a caller can first free the gradient
+    that backward read (a stack's dx of the layer above: one (T, B, H) array less at the peak)."""
+    dx = cache.backend.input_grad(cache.state)
+    return dx if cache.order is None else _reverse_time(dx, cache.order, cache.mask)
+
+
 # The backend table imports REFERENCE from this module, so it comes last (no import cycle at load time).
 from .fast import select  # noqa: E402
 from .fast.workspace import Workspace  # noqa: E402

@@ -34,7 +34,8 @@ from ..functional import cells
 from ..functional.cells import CellKind
 from ..functional.checkpoint import check_memory
 from ..functional.fast import check_backend, parallel, select
-from ..functional.recurrent import REFERENCE, LayerCache, Workspace, layer_backward, layer_forward
+from ..functional.recurrent import (REFERENCE, LayerCache, Workspace, defers_input_grad, layer_backward, layer_forward,
+                                    layer_input_grad)
 from .linear import _require_cache
 from .module import Module, _consume
 
@@ -397,10 +398,13 @@ class RNNBase(Module):
         dc0 = np.empty((LD, B, H), dtype=self.dtype) if LD > 1 and has_c else None
         for layer in range(L - 1, -1, -1):
             dinp = None
+            want_dx = input_grad or layer > 0
+            # dx after this layer's backward, once dout (the layer above's dx) is freed: one array less at the peak
+            late = [want_dx and defers_input_grad(cache["caches"][layer * D + d]) for d in range(D)]
             tasks = [_backward_call(None if dout_t is None else dout_t[:, :, d * P:(d + 1) * P],
                                     None if dh_n is None else dh_n[layer * D + d],
                                     None if dc_n is None else dc_n[layer * D + d],
-                                    cache["caches"][layer * D + d], input_grad or layer > 0, spend)
+                                    cache["caches"][layer * D + d], want_dx and not late[d], spend)
                      for d in range(D)]
             # Gradients are added up after both directions are done, in the sequential order.
             for d, g in enumerate(parallel.maybe_parallel(cache["at_once"], tasks)):
@@ -415,7 +419,12 @@ class RNNBase(Module):
                         dc0[i] = g["dc0"]
                 if g["dx"] is not None:  # arrays of this call's own: summed in place (one (T, B, I) less)
                     dinp = g["dx"] if dinp is None else np.add(dinp, g["dx"], out=dinp)
-            g = tasks = None  # the last direction's dx, and views of this layer's dout: freed before the layer below
+            g = tasks = dout_t = None  # the last direction's dx, and this layer's dout: freed before the layer below
+            for d in range(D):
+                if late[d]:
+                    dx = layer_input_grad(cache["caches"][layer * D + d])
+                    dinp = dx if dinp is None else np.add(dinp, dx, out=dinp)
+                    dx = None
             if cache["masks"][layer] is not None:
                 dinp *= cache["masks"][layer]
             dout_t = dinp

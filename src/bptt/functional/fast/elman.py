@@ -58,6 +58,7 @@ class ElmanNumpy(Buffered):
     """Elman RNN, pure NumPy in place."""
 
     State = ElmanState
+    late_input_grad = False  # the chunked backward forms dx chunk by chunk, keeping no dP of every step
     exp_tanh = True  # may take the float64 tanh-by-exp route (the compiled loop computes tanh itself)
     def projection_buffer(self, S: ElmanState, shape) -> Array:
         S.q = np.empty((S.B, S.H), dtype=S.dtype)

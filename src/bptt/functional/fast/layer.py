@@ -182,8 +182,7 @@ class Buffered:
         db_ih = None if S.b_ih is None else blas.sum_rows(dP2)
         dW_hh, db_hh = self.hh_grads(S, dP2, db_ih)
         grads = {
-            "dx": blas.dot_rows(dP2, S.W_ih, np.empty((T * B, I), dtype=S.dtype)).reshape(T, B, I)
-            if input_grad else None,
+            "dx": self.input_grad(S) if input_grad else None,
             "dh0": dh,
             "dc0": dc,
             "dW_ih": np.dot(dP2.T, S.x.reshape(T * B, I)),
@@ -194,6 +193,16 @@ class Buffered:
         if keep_dh:
             grads["dh"] = dh_steps
         return grads
+
+    # True: after ``backward`` (input_grad=False) S.dP still holds every step's gradient, so ``input_grad``
+    # can form dx later, once the caller has freed what it no longer needs (the layer above's dx).
+    late_input_grad = True
+
+    def input_grad(self, S: LayerState) -> Array:
+        """dx = dP W_ih of the last backward (S.dP: every step).  Shapes: -> (T, B, I)"""
+        T, B, I = S.x.shape
+        dP2 = S.dP.reshape(T * B, S.dP.shape[2])
+        return blas.dot_rows(dP2, S.W_ih, np.empty((T * B, I), dtype=S.dtype)).reshape(T, B, I)
 
     def hh_grads(self, S: LayerState, dP2: Array, db_ih: Array | None) -> tuple[Array, Array | None]:
         """(dW_hh, db_hh) = (dQᵀ H_prev, Σ dQ) over steps and batch; here dQ is dP (the Elman RNN, the
