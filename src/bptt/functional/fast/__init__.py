@@ -11,7 +11,9 @@ Every backend computes what the reference backend (the readable step pairs,
                 a backward step is one kernel and the GEMM
     whole       numba, one compiled call for every step, the step GEMM    .kernels
                 (BLAS's, called from compiled code) and the activations
-                (vectorised tanh/sigmoid) inside
+                (vectorised tanh/sigmoid; float32-native for float32)
+                inside; with two threads allowed, the batch's two halves
+                may run at once (.parallel.choose_rows, measured per shape)
 
 :func:`select` — the table below, read top to bottom — picks one per layer
 call, from (cell, B, H, lengths):
