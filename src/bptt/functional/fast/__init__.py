@@ -13,7 +13,7 @@ Every backend computes what the reference backend (the readable step pairs,
                 (BLAS's, called from compiled code) and the activations
                 (vectorised tanh/sigmoid; float32-native for float32)
                 inside; with two threads allowed, the batch's two halves
-                may run at once (.parallel.choose_rows, measured per shape)
+                may run at once (.parallel.choose_rows: forced only)
 
 :func:`select` — the table below, read top to bottom — picks one per layer
 call, from (cell, B, H, lengths):

@@ -597,22 +597,6 @@ def gru_backward_seq(dout, dh, P, Hs, Qn, dP, dq, dQn, W_hh, zero, gz, gemm, b0,
     dhr += gz[0, b0:b1]
 
 
-def gemm_chain(Hs, W_T, q, gemm, b0, b1):
-    """H[t+1] = tanh((H[t] W_Tᵀ)[:, :H]) for every t, rows b0…b1−1: a step loop's GEMM and
-    activations without its cell, which :func:`.parallel.choose_rows` times.
-    Shapes: Hs (T+1, B, H); W_T (H, G·H); q (B, G·H)
-    """
-    qr = q[b0:b1]
-    for t in range(Hs.shape[0] - 1):
-        mm(Hs[t, b0:b1], W_T, qr, gemm)
-        h = Hs[t + 1, b0:b1]
-        B, H = h.shape
-        for b in range(B):
-            hb, qb = h[b], qr[b]
-            for j in range(H):
-                hb[j] = tanh(qb[j])
-
-
 def state_grad(d, S):
     """∂L/∂(final state) as the loops take it: a C-contiguous copy they may write (zeros when None)."""
     if d is None:
@@ -665,7 +649,7 @@ _ACTIVATIONS = {"float64": ("exp_parts", "tanh", "sigmoid"),
 _ORDER = ("elman_backward", "lstm_gates", "lstm_out", "lstm_step", "lstm_backward", "gru_gates", "gru_out",
           "gru_step", "gru_backward", "matmul_into", "mm", "step_rows", "step_rows_of",
           "rnn_forward_seq", "rnn_backward_seq", "lstm_forward_seq", "lstm_backward_seq", "gru_forward_seq",
-          "gru_backward_seq", "gemm_chain")
+          "gru_backward_seq")
 
 
 def _compile() -> dict | None:

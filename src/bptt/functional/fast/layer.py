@@ -129,7 +129,7 @@ class Buffered:
             S.C = S.empty("C", (T + 1, B, S.H), dt)
             S.C[0] = 0 if c0 is None else c0
         if mask is None and self.compiled:
-            S.split = parallel.choose_rows(S.B, S.H, GH, dt, T)
+            S.split = parallel.choose_rows(S.B)
             with blas.threads_for_loop(S.B, S.H, GH, dt):  # the loop calls BLAS's gemm itself
                 self.forward_loop(S)
         else:

@@ -187,35 +187,19 @@ def maybe_parallel(parallel: bool, tasks: Sequence[Callable[[], Any]]) -> list:
 # -- the two halves of a batch at once ---------------------------------------------------------
 # Rows of a batch never read each other's state, so a whole-sequence loop (kernels.*_seq) may run
 # rows 0…B/2−1 and B/2…B−1 on two threads, each with a one-thread BLAS: no sync per step, and the
-# elementwise half of a step (one thread in the sequential order) is split as well. Measured once
-# per (B, H, G·H, dtype, BLAS threads) in a process with the compiled chain kernels.gemm_chain
-# (the step GEMM and a tanh per hidden unit): its cost per step in the sequential order (with the
-# step loop's own BLAS choice) and with the halves at once, and once the cost of starting and
-# joining the thread; a call of T steps splits when T·at_once + start < 0.95·T·sequential.
+# elementwise half of a step (one thread in the sequential order) is split as well. Measured on the
+# 2-core development host with the machine to itself, it lost: medium LSTM float32 forward+backward
+# 76–78 ms against 61–66 sequential (module, in-process A/B), a 16-row half costs 62 % of the
+# 32-row whole on one thread, and starting a thread under a BLAS limit costs 170–250 µs; it won
+# only while other jobs loaded the machine (OpenBLAS's two threads then wait for each other). So,
+# like the wavefront, ``auto`` never picks it; ``parallel`` mode (BPTT_PARALLEL=parallel) forces it.
 _ROWS_MIN_BATCH = 4  # at least two rows per half (a one- or two-row product is a loop, not BLAS)
-_rows_cost: dict[tuple, tuple[float, float]] = {}  # key -> (s per step sequential, s per step at once)
-_start_cost: list[float] = []  # seconds to start and join the second thread (measured once)
 
 
-def choose_rows(B: int, H: int, GH: int, dtype: Any, T: int) -> bool:
-    """Whether a whole-sequence loop of T steps over a (B, H, G·H) layer runs its batch in two halves
-    at once (see above); ``sequential`` mode or fewer than two allowed threads: never; ``parallel``:
-    whenever the batch has two rows per half."""
-    if B < _ROWS_MIN_BATCH or _mode == "sequential" or _in_task.get() or allowed_threads() < 2:
-        return False
-    if _mode == "parallel":
-        return True
-    if B * H * GH < _MIN_STEP // 4:  # a step of a few µs: a thread's start costs more than it saves
-        return False
-    pools = _blas()
-    key = (B, H, GH, np.dtype(dtype), tuple(p.num_threads for p in pools.lib_controllers))
-    if not _start_cost:
-        _start_cost.append(_thread_start_cost())
-    cost = _rows_cost.get(key)
-    if cost is None:
-        cost = _rows_cost[key] = _chain_costs(B, H, GH, np.dtype(dtype))
-    seq, at_once = cost
-    return T * at_once + _start_cost[0] < 0.95 * T * seq
+def choose_rows(B: int) -> bool:
+    """Whether a whole-sequence loop runs its batch in two halves at once: only when forced (``parallel``
+    mode), two threads allowed, outside another task of :func:`run`, and two rows per half."""
+    return B >= _ROWS_MIN_BATCH and _mode == "parallel" and not _in_task.get() and allowed_threads() >= 2
 
 
 def over_rows(split: bool, B: int, loop: Callable[[int, int], Any]) -> None:
@@ -225,48 +209,6 @@ def over_rows(split: bool, B: int, loop: Callable[[int, int], Any]) -> None:
         return
     h = B // 2
     run([lambda: loop(0, h), lambda: loop(h, B)])
-
-
-def _chain_costs(B: int, H: int, GH: int, dtype: np.dtype, steps: int = 16, rounds: int = 5):
-    """Seconds per step of :func:`kernels.gemm_chain`: all rows in this thread (the step loop's BLAS
-    choice) and both halves at once; best of ``rounds``, alternately."""
-    from . import kernels
-
-    K = kernels.get(dtype)
-    Hs = np.full((steps + 1, B, H), 0.5, dtype=dtype)
-    W = np.full((H, GH), 1.0 / H, dtype=dtype)  # keeps h near 0.5: no overflow, no subnormals
-    q = np.empty((B, GH), dtype=dtype)
-    gemm = blas.cblas_gemm(dtype) if B * H > kernels.MATMUL_LOOP_ELEMENTS else None
-
-    def loop(b0: int, b1: int) -> None:
-        K.gemm_chain(Hs, W, q, gemm, b0, b1)
-
-    def timed(split: bool) -> float:
-        t0 = time.perf_counter()
-        if split:
-            over_rows(True, B, loop)
-        else:
-            with blas.threads_for_loop(B, H, GH, dtype):
-                loop(0, B)
-        return time.perf_counter() - t0
-
-    timed(False)  # warm-up (and compilation)
-    timed(True)
-    seq = par = math.inf
-    for _ in range(rounds):
-        seq = min(seq, timed(False))
-        par = min(par, timed(True))
-    return seq / steps, max(par - _start_cost[0], 0.0) / steps
-
-
-def _thread_start_cost(rounds: int = 20) -> float:
-    """Seconds :func:`run` adds to two no-op tasks (start, BLAS limit, join): best of ``rounds``."""
-    best = math.inf
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        run([lambda: None, lambda: None])
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _two_chains_faster_at_once(B: int, H: int, GH: int, dtype: np.dtype, pools, steps: int = 32,
