@@ -33,12 +33,18 @@ def test_the_long_row_is_the_issues_size():
     assert (c.B, c.T, c.I, c.H, c.L) == (8, 2000, 32, 128, 1)
 
 
+def _inputs(rng, kind, T, B, I, H, scale, dtype=np.float64):
+    """x (T, B, I) and [W_ih, W_hh, b_ih, b_hh] of a ``kind`` layer, standard normal times ``scale``."""
+    G = kind.gates
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    W = [(rng.standard_normal(s) * scale).astype(dtype) for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    return x, W
+
+
 def _kept_bytes(cell, backend, T, B, I, H):
     rng = np.random.default_rng(0)
     kind = cells.get(cell)
-    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
-    x = rng.standard_normal((T, B, I))
-    W = [rng.standard_normal(s) * 0.1 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    x, W = _inputs(rng, kind, T, B, I, H, 0.1)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
@@ -66,10 +72,8 @@ def test_a_spending_backward_equals_a_keeping_one_and_is_refused_twice(cell):
     """Every fast backend: a spending backward writes dP (and dQ) over P (and Q) and equals a keeping one."""
     rng = np.random.default_rng(1)
     kind = cells.get(cell)
-    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
     T, B, I, H = 7, 4, 3, 24
-    x = rng.standard_normal((T, B, I))
-    W = [rng.standard_normal(s) * 0.3 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    x, W = _inputs(rng, kind, T, B, I, H, 0.3)
     dout = rng.standard_normal((T, B, H))
     dh = rng.standard_normal((B, H))
     dc = rng.standard_normal((B, H)) if kind.has_cell_state else None
@@ -171,7 +175,7 @@ def test_the_table_renders_the_memory_columns(capsys):
 
 def test_memory_only_run_writes_the_fields(tmp_path, capsys):
     """A real --memory-only run at the tiny size: both libraries in fresh workers."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="the memory row measures torch's worker beside bptt's")
     path = tmp_path / "m.json"
     assert run.main(["--memory-only", "--configs", "tiny", "--cells", "lstm", "--dtypes", "float64",
                      "--threads", "1", "--out", str(path)]) == 0
@@ -215,8 +219,7 @@ def test_elman_backward_in_chunks_equals_the_reference_and_holds_one_chunk_of_dA
     kind = cells.get("rnn-" + nonlinearity)
     T, B, I, H, k = 40, 16, 3, 32, 3
     it = np.dtype(dtype).itemsize
-    x = rng.standard_normal((T, B, I)).astype(dtype)
-    W = [(rng.standard_normal(s) * 0.1).astype(dtype) for s in ((H, I), (H, H), (H,), (H,))]
+    x, W = _inputs(rng, kind, T, B, I, H, 0.1, dtype)
     dout = rng.standard_normal((T, B, H)).astype(dtype)
     dh = rng.standard_normal((B, H)).astype(dtype)
     tol = 1e-11 if dtype == np.float64 else 2e-4
@@ -244,10 +247,8 @@ def test_the_reverse_direction_keeps_what_the_forward_one_keeps(cell):
     outputs and gradients are those of the forward direction on the time-reversed sequence."""
     rng = np.random.default_rng(5)
     kind = cells.get(cell)
-    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind.family]
     T, B, I, H = 50, 8, 32, 16
-    x = rng.standard_normal((T, B, I))
-    W = [rng.standard_normal(s) * 0.2 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    x, W = _inputs(rng, kind, T, B, I, H, 0.2)
     dout = rng.standard_normal((T, B, H))
     for backend in [b for b in available(kind) if b != "reference"]:
         _kept_bytes(cell, backend, 2, B, I, H)  # numba compiles before anything is counted

@@ -286,7 +286,7 @@ def test_cs231n_grads_match_finite_differences(rng, cell):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_d2l_grads_match_torch_autograd_on_d2l_code(rng, cell):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch autograd on d2l's own code is the reference")
     T, B, I, H, V = 5, 2, 3, 4, 3
     names = d2l_param_names(cell)
     params = [0.5 * rng.standard_normal({"W_hq": (H, V), "b_q": (V,)}.get(n) or {"W_x": (I, H), "W_h": (H, H)}.get(n[:3], (H,))) for n in names]

@@ -130,10 +130,12 @@ def test_auto_measures_once_per_shape_and_sequential_never_measures(monkeypatch)
         par.set_mode(previous)
 
 
-def test_the_measurement_runs_and_answers_a_bool():
+def test_the_measurement_answers_a_bool_and_gives_blas_its_threads_back():
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        assert par._two_chains_faster_at_once(8, 16, 64, np.dtype(np.float64), par._blas(), steps=2,
-                                              rounds=1) in (True, False)
+        answer = par._two_chains_faster_at_once(8, 16, 64, np.dtype(np.float64), par._blas(), steps=2, rounds=1)
+        # the at-once chains ran under a one-thread BLAS limit; afterwards the user's two are back
+        assert all(p.num_threads == 2 for p in par._blas().lib_controllers)
+    assert type(answer) is bool
 
 
 def test_a_mode_that_does_not_exist_is_refused():
@@ -145,7 +147,7 @@ def test_a_mode_that_does_not_exist_is_refused():
 
 
 def test_directions_at_once_match_torch_in_float64(threads_used):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch's bidirectional layer is the reference")
     par.set_mode("parallel")
     T, B, I, H = 6, 3, 4, 5
     m = nn.GRU(I, H, num_layers=2, bidirectional=True, dtype=np.float64, seed=1)
